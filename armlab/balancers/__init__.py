@@ -1,0 +1,3 @@
+from .base import Balancer
+
+__all__ = ['Balancer']

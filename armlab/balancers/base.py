@@ -1,0 +1,65 @@
+"""The balancer interface: the only way a method changes training.
+
+A balancer is called by :class:`MultimodalClassifier` at fixed points of its
+training step: when losses are computed (extra or re-weighted losses), after
+backward (gradient modulation), and, by overriding :meth:`train_step`, to
+choose what trains this step. Epoch-level work lives in a hook in the method's
+own file. The base class is plain joint training.
+"""
+from typing import Callable, Dict, List, Optional
+
+import torch
+from torch import nn
+
+from armlab.registry import MODELS
+
+
+@MODELS.register_module(name=['Balancer', 'JointTraining'])
+class Balancer(nn.Module):
+    """No-op balancer: joint training with the fused cross-entropy only."""
+
+    def losses(self, model: nn.Module, feats: Dict[str, torch.Tensor],
+               logits: torch.Tensor, data_samples: List,
+               losses: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """Return the final loss dict; add or re-weight terms here.
+
+        Args:
+            model: The classifier (for masked forwards and heads).
+            feats: Modality -> (B, D) features of this batch, with gradient.
+            logits: Fused logits (B, K), with the current feature weights.
+            data_samples: The batch's data samples (labels, masks).
+            losses: The classifier's own losses (``loss_cls`` ...).
+        """
+        return losses
+
+    def after_backward(self, model: nn.Module) -> None:
+        """Change gradients after backward and before the optimiser step."""
+
+    def train_step(self,
+                   model: nn.Module,
+                   data: dict,
+                   optim_wrapper,
+                   forward: Optional[Callable] = None
+                   ) -> Dict[str, torch.Tensor]:
+        """One optimisation step: forward, losses, backward, modulate, step.
+
+        Args:
+            model: The classifier (not a wrapper).
+            data: A batch from the dataloader.
+            optim_wrapper: mmengine optimiser wrapper (AMP and gradient
+                accumulation aware).
+            forward: What runs the loss forward; a distributed wrapper passes
+                itself so that gradients are synchronised. Defaults to
+                ``model``.
+        """
+        forward = forward or model
+        with optim_wrapper.optim_context(forward):
+            data = model.data_preprocessor(data, True)
+            losses = forward(**data, mode='loss')
+        parsed, log_vars = model.parse_losses(losses)
+        optim_wrapper.backward(optim_wrapper.scale_loss(parsed))
+        self.after_backward(model)
+        if optim_wrapper.should_update():
+            optim_wrapper.step()
+            optim_wrapper.zero_grad()
+        return log_vars

@@ -1,0 +1,279 @@
+"""One dataset class for every multimodal benchmark.
+
+A benchmark is an annotation file that lists, per sample, an id, a label and
+one path per modality (see ``docs/design.md``); everything specific to a
+modality happens in the pipeline. So a new dataset needs a preparation tool,
+not a new class, and one class serves every split.
+"""
+import csv
+import json
+import os
+import os.path as osp
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+
+from armlab.registry import DATASETS
+
+#: Number of missing files quoted in the error message before "and N more".
+_MAX_REPORTED = 5
+
+
+@DATASETS.register_module()
+class MultimodalDataset(BaseDataset):
+    """Samples with a label and one file (or folder) per modality.
+
+    Two annotation formats are read:
+
+    - mmengine's JSON: ``{"metainfo": {"classes": [...], ...}, "data_list":
+      [{"sample_id": ..., "gt_label": int or class name, "paths": {key: path},
+      ...extra fields}]}``;
+    - CSV with a header ``sample_id,label,<key>,<key>,...`` where every column
+      other than the id and the label is a path (classes then come from the
+      ``metainfo`` argument when labels are names).
+
+    Each ``paths`` entry ``key`` becomes the absolute ``data_info[key_path]``
+    (relative paths are joined to ``data_root``), which is what the loading
+    transforms read. Annotation problems fail at construction, naming the
+    annotation file and the sample, rather than deep inside a training run.
+
+    Args:
+        ann_file: Annotation file (``.json`` or ``.csv``), relative to
+            ``data_root`` unless absolute.
+        data_root: Root that relative paths are joined to.
+        modalities: Modalities this dataset must provide; every sample needs a
+            path key equal to the modality or starting with ``<modality>_``
+            (``audio_spec`` serves ``audio``). Stored in ``metainfo``.
+        pipeline: Transforms applied to each sample.
+        test_mode: Passed to mmengine (no re-fetch of failed samples).
+        metainfo: Meta information that overrides the annotation file's,
+            e.g. ``dict(classes=[...])`` for a CSV with class names.
+        check_files: Check at construction that every referenced path exists.
+        **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments
+            (``indices``, ``serialize_data``, ``lazy_init``, ...).
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 data_root: str = '',
+                 modalities: Sequence[str] = ('audio', 'visual'),
+                 pipeline: Sequence[Union[dict, Callable]] = (),
+                 test_mode: bool = False,
+                 metainfo: Optional[dict] = None,
+                 check_files: bool = True,
+                 **kwargs) -> None:
+        if isinstance(modalities, str):
+            modalities = (modalities, )
+        self.modalities = tuple(modalities)
+        self.check_files = check_files
+        metainfo = dict(metainfo or {})
+        metainfo['modalities'] = self.modalities
+        kwargs.setdefault('data_prefix', dict())
+        super().__init__(
+            ann_file=ann_file,
+            data_root=data_root,
+            pipeline=list(pipeline),
+            test_mode=test_mode,
+            metainfo=metainfo,
+            **kwargs)
+
+    # ------------------------------------------------------------ metainfo
+    @property
+    def CLASSES(self) -> Optional[tuple]:
+        """Class names, as in mmpretrain's datasets (``None`` if unknown)."""
+        return self._metainfo.get('classes', None)
+
+    @property
+    def class_to_idx(self) -> Dict[str, int]:
+        """Class name -> index."""
+        return {name: i for i, name in enumerate(self.CLASSES or ())}
+
+    def get_cat_ids(self, idx: int) -> List[int]:
+        """Category of sample ``idx``, for class-aware samplers."""
+        return [int(self.get_data_info(idx)['gt_label'])]
+
+    def get_gt_labels(self) -> np.ndarray:
+        """All labels, in dataset order."""
+        return np.array(
+            [self.get_data_info(i)['gt_label'] for i in range(len(self))],
+            dtype=np.int64)
+
+    # ------------------------------------------------------------- loading
+    def load_data_list(self) -> List[dict]:
+        """Read and validate the annotation file."""
+        ann_file = self.ann_file
+        if not ann_file or not osp.isfile(ann_file):
+            raise FileNotFoundError(f'annotation file not found: {ann_file!r}')
+        if ann_file.lower().endswith('.csv'):
+            file_meta, raw_list = self._read_csv(ann_file)
+        else:
+            file_meta, raw_list = self._read_json(ann_file)
+        for key, value in file_meta.items():
+            self._metainfo.setdefault(key, value)
+        if self._metainfo.get('classes') is not None:
+            self._metainfo['classes'] = tuple(self._metainfo['classes'])
+        if not raw_list:
+            raise ValueError(f'{ann_file}: empty data_list, no samples')
+
+        data_list = [
+            self.parse_data_info(raw, pos) for pos, raw in enumerate(raw_list)
+        ]
+        self._check_unique_ids(data_list)
+        if self.check_files:
+            self._check_paths_exist(data_list)
+        return data_list
+
+    def parse_data_info(self, raw_data_info: dict,  # type: ignore[override]
+                        position: int = -1) -> dict:
+        """Turn one raw annotation into a data info.
+
+        Args:
+            raw_data_info: ``sample_id``, ``gt_label`` (or ``label``),
+                ``paths`` and any extra fields (kept as they are).
+            position: Index of the sample in the file, for error messages.
+
+        Returns:
+            The data info with ``sample_id``, int ``gt_label`` and one
+            absolute ``<key>_path`` per ``paths`` entry.
+        """
+        where = f'{self.ann_file}, sample #{position}'
+        if not isinstance(raw_data_info, dict):
+            raise ValueError(f'{where}: expected a JSON object, got '
+                             f'{type(raw_data_info).__name__}')
+        info = dict(raw_data_info)
+        sample_id = info.get('sample_id')
+        if sample_id is None or str(sample_id) == '':
+            raise ValueError(f'{where}: missing "sample_id"')
+        info['sample_id'] = str(sample_id)
+        where = f'{self.ann_file}, sample {info["sample_id"]!r}'
+
+        if 'gt_label' not in info and 'label' in info:
+            info['gt_label'] = info.pop('label')
+        if info.get('gt_label') is None or info.get('gt_label') == '':
+            raise ValueError(f'{where}: missing label ("gt_label")')
+        info['gt_label'] = self._parse_label(info['gt_label'], where)
+
+        paths = info.pop('paths', None) or {}
+        if not isinstance(paths, dict):
+            raise ValueError(f'{where}: "paths" must be a mapping key -> '
+                             f'path, got {type(paths).__name__}')
+        for key, path in paths.items():
+            if not isinstance(path, str) or not path:
+                raise ValueError(f'{where}: path {key!r} is empty or not a '
+                                 f'string ({path!r})')
+            info[f'{key}_path'] = self._absolute(path)
+        for modality in self.modalities:
+            if not any(k == modality or k.startswith(f'{modality}_')
+                       for k in paths):
+                raise ValueError(
+                    f'{where}: no path for modality {modality!r} (paths: '
+                    f'{sorted(paths)}); modalities={list(self.modalities)}')
+        info['path_keys'] = tuple(paths)
+        return info
+
+    # ------------------------------------------------------------- helpers
+    def _parse_label(self, label: Any, where: str) -> int:
+        """Accept an int (or int-like string) or a class name."""
+        classes = self._metainfo.get('classes')
+        if isinstance(label, str) and classes is not None \
+                and label in classes:
+            return list(classes).index(label)
+        if isinstance(label, bool):
+            raise ValueError(f'{where}: label {label!r} is not a class')
+        try:
+            value = int(label)
+            if isinstance(label, float) and value != label:
+                raise ValueError
+        except (TypeError, ValueError):
+            known = list(classes) if classes is not None else None
+            raise ValueError(
+                f'{where}: unknown class name {label!r}; known classes: '
+                f'{known}') from None
+        if classes is not None and not 0 <= value < len(classes):
+            raise ValueError(f'{where}: label {value} out of range '
+                             f'[0, {len(classes)}) for classes {list(classes)}')
+        if value < 0:
+            raise ValueError(f'{where}: negative label {value}')
+        return value
+
+    def _absolute(self, path: str) -> str:
+        path = osp.expanduser(path)
+        if not osp.isabs(path):
+            path = osp.join(self.data_root or '', path)
+        return osp.abspath(path)
+
+    def _read_json(self, ann_file: str):
+        try:
+            with open(ann_file, encoding='utf-8') as f:
+                annotations = json.load(f)
+        except json.JSONDecodeError as err:
+            raise ValueError(f'{ann_file}: malformed JSON ({err})') from None
+        if not isinstance(annotations, dict) or \
+                not isinstance(annotations.get('data_list'), list):
+            raise ValueError(f'{ann_file}: expected a JSON object with a '
+                             '"data_list" list (and a "metainfo" object)')
+        metainfo = annotations.get('metainfo') or {}
+        if not isinstance(metainfo, dict):
+            raise ValueError(f'{ann_file}: "metainfo" must be an object')
+        return metainfo, annotations['data_list']
+
+    def _read_csv(self, ann_file: str):
+        with open(ann_file, newline='', encoding='utf-8') as f:
+            rows = list(csv.reader(f))
+        rows = [r for r in rows if any(cell.strip() for cell in r)]
+        if not rows:
+            return {}, []
+        header = [h.strip() for h in rows[0]]
+        label_col = 'gt_label' if 'gt_label' in header else 'label'
+        if 'sample_id' not in header or label_col not in header:
+            raise ValueError(f'{ann_file}: CSV header must start with '
+                             f'"sample_id,label,..."; got {header}')
+        raw_list = []
+        for line_no, row in enumerate(rows[1:], start=2):
+            if len(row) != len(header):
+                raise ValueError(
+                    f'{ann_file}, line {line_no}: malformed row with '
+                    f'{len(row)} fields, header has {len(header)}: {row}')
+            record = dict(zip(header, (cell.strip() for cell in row)))
+            raw_list.append(
+                dict(sample_id=record.pop('sample_id'),
+                     gt_label=record.pop(label_col),
+                     paths={k: v for k, v in record.items() if v}))
+        return {}, raw_list
+
+    def _check_unique_ids(self, data_list: List[dict]) -> None:
+        seen, dups = set(), []
+        for info in data_list:
+            if info['sample_id'] in seen:
+                dups.append(info['sample_id'])
+            seen.add(info['sample_id'])
+        if dups:
+            raise ValueError(f'{self.ann_file}: duplicate sample ids '
+                             f'{sorted(set(dups))[:_MAX_REPORTED]}')
+
+    def _check_paths_exist(self, data_list: List[dict]) -> None:
+        missing = [(info['sample_id'], info[f'{key}_path'])
+                   for info in data_list for key in info['path_keys']
+                   if not os.path.exists(info[f'{key}_path'])]
+        if missing:
+            shown = '; '.join(f'sample {sid!r}: {path}'
+                              for sid, path in missing[:_MAX_REPORTED])
+            more = len(missing) - _MAX_REPORTED
+            raise FileNotFoundError(
+                f'{self.ann_file}: {len(missing)} referenced path(s) do not '
+                f'exist (data_root={self.data_root!r}): {shown}' +
+                (f' ... and {more} more' if more > 0 else ''))
+
+    def extra_repr(self) -> List[str]:
+        return [f'Annotation file: \t{self.ann_file}',
+                f'Modalities: \t{list(self.modalities)}']
+
+    def __repr__(self) -> str:
+        head = f'Dataset {type(self).__name__}'
+        body = [f'Number of samples: \t{len(self)}'
+                if self._fully_initialized else "Haven't been initialized"]
+        if self.CLASSES is not None:
+            body.append(f'Number of categories: \t{len(self.CLASSES)}')
+        body += self.extra_repr()
+        return '\n'.join([head] + ['    ' + line for line in body])

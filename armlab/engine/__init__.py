@@ -1,0 +1,1 @@
+"""Engine-level pieces (hooks, loops) shared by all methods."""

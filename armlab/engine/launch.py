@@ -1,0 +1,66 @@
+"""Shared set-up of the command-line tools: config merging and distribution.
+
+mmengine's own ``init_dist`` calls ``torch.cuda.set_device`` and its default
+DDP wrapper passes ``device_ids=[rank]``; both fail on CPU. Distributed runs
+on CPU therefore start the gloo process group here, before the Runner is
+built (the Runner then skips ``init_dist``), and use armlab's DDP wrapper with
+``device_ids=None``. The wrapper also keeps the balancer in charge of the
+training step under DDP.
+"""
+import os
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+
+
+def setup_distributed(cfg: Config, launcher: str) -> None:
+    """Prepare ``cfg`` for ``launcher`` ('none', 'pytorch', 'slurm', 'mpi')."""
+    cfg.launcher = launcher
+    if launcher == 'none':
+        return
+    wrapper = dict(type='MultimodalDistributedDataParallel',
+                   broadcast_buffers=False,
+                   find_unused_parameters=cfg.get('find_unused_parameters',
+                                                  False))
+    wrapper.update(cfg.get('model_wrapper_cfg') or {})
+    if not torch.cuda.is_available():
+        wrapper['device_ids'] = None
+        cfg.env_cfg = cfg.get('env_cfg', {})
+        cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+        if launcher == 'pytorch' and not dist.is_initialized():
+            os.environ.setdefault('LOCAL_RANK', '0')
+            dist.init_process_group(backend='gloo')
+    cfg.model_wrapper_cfg = wrapper
+
+
+def merge_cli_options(cfg: Config, cfg_options) -> None:
+    """Merge ``--cfg-options`` and refuse keys that the config does not have.
+
+    A typo such as ``optim_wrapper.optimizer.lrr=0.1`` would otherwise add a
+    new key silently and change nothing.
+    """
+    if not cfg_options:
+        return
+    for key in cfg_options:
+        node = dict(cfg.items())
+        parts = key.split('.')
+        for i, part in enumerate(parts[:-1]):
+            if isinstance(node, (list, tuple)) and part.isdigit():
+                node = node[int(part)]
+                continue
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(
+                    f'--cfg-options {key}: the config has no key '
+                    f'{".".join(parts[:i + 1])!r}')
+            node = node[part]
+        if isinstance(node, dict) and parts[-1] not in node and \
+                not _is_new_leaf_allowed(node):
+            raise KeyError(f'--cfg-options {key}: the config has no key '
+                           f'{key!r} (known here: {sorted(node)})')
+    cfg.merge_from_dict(cfg_options)
+
+
+def _is_new_leaf_allowed(node: dict) -> bool:
+    # Module configs (with a ``type``) accept any constructor argument.
+    return 'type' in node

@@ -1,0 +1,3 @@
+from .multimodal_accuracy import MultimodalAccuracy
+
+__all__ = ['MultimodalAccuracy']

@@ -1,0 +1,3 @@
+from .resnet_encoders import FrameResNet, SpectrogramResNet
+
+__all__ = ['FrameResNet', 'SpectrogramResNet']

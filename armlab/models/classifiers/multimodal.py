@@ -1,0 +1,226 @@
+"""The multimodal classifier: encoders, a fusion, and a balancer."""
+from itertools import combinations
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmpretrain.structures import DataSample
+from torch import nn
+
+from armlab.registry import MODELS
+
+Subset = Tuple[str, ...]
+
+
+@MODELS.register_module()
+class MultimodalClassifier(BaseModel):
+    """Late-fusion classifier over a dict of per-modality encoders.
+
+    It reads like mmpretrain's ``ImageClassifier`` with a dict of backbones:
+    ``extract_feat`` gives one feature vector per modality, the fusion gives
+    the logits, and ``forward(mode=...)`` follows the ``tensor`` / ``loss`` /
+    ``predict`` contract. ``masked_logits`` is the one masked forward used by
+    per-modality metrics, valuation, balancers and robustness tools.
+
+    Args:
+        encoders: Modality -> encoder config; each encoder maps its input to
+            (B, D_m) and exposes ``out_channels``. The dict order fixes the
+            modality order of weights and masks.
+        fusion: Fusion config (``ConcatFusion``, ``SumFusion``, ...); the
+            modalities, their feature sizes and ``num_classes`` are filled in.
+        num_classes: Number of classes.
+        balancer: Balancer config; defaults to plain joint training.
+        loss: Classification loss on the fused logits.
+        aux_heads: Train linear heads on detached features to read
+            per-modality predictions off a fusion that is not decomposable
+            (FiLM, gated). ``None`` means: exactly when it is not.
+        data_preprocessor: Defaults to ``MultimodalDataPreprocessor``.
+        init_cfg: mmengine initialisation config.
+    """
+
+    def __init__(self,
+                 encoders: Dict[str, dict],
+                 fusion: dict,
+                 num_classes: int,
+                 balancer: Optional[dict] = None,
+                 loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
+                 aux_heads: Optional[bool] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='MultimodalDataPreprocessor')
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        if not encoders:
+            raise ValueError('MultimodalClassifier needs at least one encoder')
+        self.modalities: Tuple[str, ...] = tuple(encoders)
+        self.num_classes = num_classes
+        self.encoders = nn.ModuleDict(
+            {m: MODELS.build(cfg) for m, cfg in encoders.items()})
+        in_channels = {m: enc.out_channels for m, enc in self.encoders.items()}
+        fusion = dict(fusion)
+        fusion.setdefault('modalities', self.modalities)
+        fusion.setdefault('in_channels', in_channels)
+        fusion.setdefault('num_classes', num_classes)
+        self.fusion = MODELS.build(fusion)
+        if tuple(self.fusion.modalities) != self.modalities:
+            raise ValueError(f'fusion modalities {self.fusion.modalities} '
+                             f'differ from the encoders {self.modalities}')
+        self.loss_module = MODELS.build(loss)
+        if aux_heads is None:
+            aux_heads = not self.fusion.decomposable
+        self.aux_heads = nn.ModuleDict({
+            m: nn.Linear(c, num_classes)
+            for m, c in in_channels.items()
+        }) if aux_heads else None
+        self.balancer = MODELS.build(balancer or dict(type='Balancer'))
+        # Per-modality feature weights (ARM); buffers so that they are saved
+        # in checkpoints and frozen at evaluation.
+        self.register_buffer('modality_weights',
+                             torch.ones(len(self.modalities)))
+
+    # -- features and masked forwards ---------------------------------------
+    def extract_feat(self, inputs: Dict[str, torch.Tensor]
+                     ) -> Dict[str, torch.Tensor]:
+        """Encode each modality to a (B, D_m) feature vector."""
+        missing = [m for m in self.modalities if m not in inputs]
+        if missing:
+            raise KeyError(f'inputs lack modalities {missing}; '
+                           f'got {sorted(inputs)}')
+        return {m: self.encoders[m](inputs[m]) for m in self.modalities}
+
+    def fuse(self,
+             feats: Dict[str, torch.Tensor],
+             present: Optional[torch.Tensor] = None,
+             weights: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Fused logits with the model's feature weights unless given."""
+        if weights is None:
+            weights = self.modality_weights
+        return self.fusion(feats, weights=weights, present=present)
+
+    def subset_mask(self, subset: Iterable[str], batch_size: int,
+                    device=None) -> torch.Tensor:
+        """(B, M) bool mask with only the modalities of ``subset`` present."""
+        subset = tuple(subset)
+        unknown = [m for m in subset if m not in self.modalities]
+        if unknown:
+            raise KeyError(f'unknown modalities {unknown}; the model has '
+                           f'{self.modalities}')
+        row = torch.tensor([m in subset for m in self.modalities],
+                           device=device)
+        return row.expand(batch_size, -1)
+
+    def masked_logits(self,
+                      feats: Dict[str, torch.Tensor],
+                      subsets: Optional[Iterable[Sequence[str]]] = None,
+                      weights: Optional[torch.Tensor] = None
+                      ) -> Dict[Subset, torch.Tensor]:
+        """Fused logits with only each subset's modalities present.
+
+        Args:
+            feats: Modality -> (B, D) features (detach them for valuation).
+            subsets: Modality subsets; defaults to all 2^M, the empty one
+                included (every absent modality takes the fusion's fill).
+            weights: Feature weights; defaults to the model's.
+
+        Returns:
+            dict: subset (tuple in model order) -> logits (B, K).
+        """
+        if subsets is None:
+            subsets = self.all_subsets()
+        batch = next(iter(feats.values()))
+        out = {}
+        for subset in subsets:
+            key = tuple(m for m in self.modalities if m in subset)
+            present = self.subset_mask(key, batch.shape[0], batch.device)
+            out[key] = self.fuse(feats, present=present, weights=weights)
+        return out
+
+    def all_subsets(self) -> List[Subset]:
+        """Every subset of the modalities, from empty to full."""
+        return [
+            c for r in range(len(self.modalities) + 1)
+            for c in combinations(self.modalities, r)
+        ]
+
+    def modality_logits(self, feats: Dict[str, torch.Tensor]
+                        ) -> Dict[str, torch.Tensor]:
+        """Per-modality logits under every convention the model supports.
+
+        Keys are ``<m>_mask`` (fused head with only m present, full bias),
+        and ``<m>_decomp`` (decomposable fusions: W_m h_m + b/M for concat,
+        each head for sum) or ``<m>_aux`` (auxiliary heads).
+        """
+        out = {}
+        for m in self.modalities:
+            out[f'{m}_mask'] = self.masked_logits(feats, [(m, )])[(m, )]
+        if self.fusion.decomposable:
+            for m, z in self.fusion.decompose(
+                    feats, weights=self.modality_weights).items():
+                out[f'{m}_decomp'] = z
+        elif self.aux_heads is not None:
+            for m in self.modalities:
+                out[f'{m}_aux'] = self.aux_heads[m](feats[m])
+        return out
+
+    # -- forward contract ---------------------------------------------------
+    def forward(self,
+                inputs: Dict[str, torch.Tensor],
+                data_samples: Optional[List[DataSample]] = None,
+                mode: str = 'tensor'):
+        if mode == 'tensor':
+            feats = self.extract_feat(inputs)
+            return self.fuse(feats, present=self._present(data_samples))
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        raise RuntimeError(f'Invalid mode "{mode}".')
+
+    def _present(self, data_samples: Optional[List[DataSample]]
+                 ) -> Optional[torch.Tensor]:
+        """(B, M) presence mask from the samples, None when all present."""
+        if not data_samples or 'modality_mask' not in data_samples[0]:
+            return None
+        mask = torch.stack([ds.modality_mask for ds in data_samples]).bool()
+        return None if bool(mask.all()) else mask
+
+    def loss(self, inputs: Dict[str, torch.Tensor],
+             data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
+        """Fused loss (plus auxiliary heads), then the balancer's terms."""
+        feats = self.extract_feat(inputs)
+        logits = self.fuse(feats, present=self._present(data_samples))
+        labels = torch.cat([ds.gt_label for ds in data_samples])
+        losses = {'loss_cls': self.loss_module(logits, labels)}
+        if self.aux_heads is not None:
+            losses['loss_aux'] = sum(
+                F.cross_entropy(self.aux_heads[m](feats[m].detach()), labels)
+                for m in self.modalities)
+        return self.balancer.losses(self, feats, logits, data_samples, losses)
+
+    def predict(self,
+                inputs: Dict[str, torch.Tensor],
+                data_samples: Optional[List[DataSample]] = None
+                ) -> List[DataSample]:
+        """Fused and per-modality predictions. Never reads labels."""
+        feats = self.extract_feat(inputs)
+        logits = self.fuse(feats, present=self._present(data_samples))
+        per_modality = {
+            k: F.softmax(z, dim=1)
+            for k, z in self.modality_logits(feats).items()
+        }
+        scores = F.softmax(logits, dim=1)
+        if data_samples is None:
+            data_samples = [DataSample() for _ in range(scores.shape[0])]
+        for i, ds in enumerate(data_samples):
+            ds.set_pred_score(scores[i]).set_pred_label(scores[i].argmax())
+            ds.set_field({k: v[i] for k, v in per_modality.items()},
+                         'modality_scores', field_type='data')
+        return data_samples
+
+    def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
+        """Delegate the step to the balancer (joint training by default)."""
+        return self.balancer.train_step(self, data, optim_wrapper)

@@ -1,0 +1,112 @@
+"""Batching, normalisation and device transfer for multimodal inputs."""
+from typing import Dict, Optional, Sequence, Union
+
+import torch
+from mmengine.model import BaseDataPreprocessor
+
+from armlab.registry import MODELS
+
+Stat = Optional[Union[float, Sequence[float]]]
+
+_DEFAULT_MODALITIES = dict(
+    audio=dict(mean=None, std=None),
+    visual=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]))
+
+
+@MODELS.register_module()
+class MultimodalDataPreprocessor(BaseDataPreprocessor):
+    """Stack each modality into a batch, cast to float, normalise, move.
+
+    Normalisation runs here rather than in the pipeline so that frames travel
+    as uint8 and are normalised on the device. Statistics apply per channel:
+    channel is dim 0 of each sample (dim 1 of the batch) and the statistics
+    broadcast over the remaining dims, so (C, T, H, W) frames and (1, F, T)
+    spectrograms use the same code.
+
+    Args:
+        modalities: Modality -> ``dict(mean=..., std=...)``; ``None`` skips
+            that statistic. A scalar applies to every channel. Every listed
+            modality must be in the inputs; others pass through stacked and
+            cast to float.
+        non_blocking: Asynchronous host-to-device copies.
+    """
+
+    def __init__(self,
+                 modalities: Optional[Dict[str, dict]] = None,
+                 non_blocking: bool = False) -> None:
+        super().__init__(non_blocking=non_blocking)
+        if modalities is None:
+            modalities = _DEFAULT_MODALITIES
+        self.modalities = tuple(modalities)
+        for modality, stats in modalities.items():
+            unknown = set(stats or {}) - {'mean', 'std'}
+            if unknown:
+                raise ValueError(f'MultimodalDataPreprocessor: modality '
+                                 f'{modality!r} has unknown keys '
+                                 f'{sorted(unknown)}; use mean and std')
+            for name in ('mean', 'std'):
+                value = (stats or {}).get(name)
+                if value is not None:
+                    value = torch.as_tensor(value, dtype=torch.float32)
+                    value = value.reshape(-1)
+                    if name == 'std' and bool((value == 0).any()):
+                        raise ValueError(f'MultimodalDataPreprocessor: '
+                                         f'{modality!r} std has a zero')
+                self.register_buffer(f'{modality}_{name}', value, False)
+
+    @staticmethod
+    def stack(modality: str, values) -> torch.Tensor:
+        """Stack a list of per-sample tensors; a tensor passes through."""
+        if isinstance(values, torch.Tensor):
+            return values
+        shapes = [tuple(v.shape) for v in values]
+        if len(set(shapes)) > 1:
+            raise ValueError(f'MultimodalDataPreprocessor: cannot stack '
+                             f'{modality!r}: samples differ in shape '
+                             f'{sorted(set(shapes))}')
+        return torch.stack(list(values))
+
+    def normalize(self, modality: str, batch: torch.Tensor) -> torch.Tensor:
+        """(x - mean) / std per channel (dim 1 of the batch)."""
+        for name in ('mean', 'std'):
+            stat = getattr(self, f'{modality}_{name}', None)
+            if stat is None:
+                continue
+            if stat.numel() != 1 and (batch.ndim < 2
+                                      or batch.shape[1] != stat.numel()):
+                raise ValueError(
+                    f'MultimodalDataPreprocessor: {modality!r} {name} has '
+                    f'{stat.numel()} channels but the batch has shape '
+                    f'{tuple(batch.shape)} (channels = dim 1)')
+            stat = stat.view(1, -1, *([1] * (batch.ndim - 2))) \
+                if stat.numel() != 1 else stat
+            batch = batch - stat if name == 'mean' else batch / stat
+        return batch
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        """Collated ``dict(inputs, data_samples)`` -> model inputs.
+
+        Returns:
+            ``dict(inputs={modality: float Tensor (B, ...)},
+            data_samples=list)`` on the model's device.
+        """
+        inputs = data['inputs']
+        missing = [m for m in self.modalities if m not in inputs]
+        if missing:
+            raise KeyError(f'MultimodalDataPreprocessor: inputs lack '
+                           f'modalities {missing}; got {sorted(inputs)}')
+        # Stack on the host, copy (still uint8 where it was), then cast.
+        batch = {m: self.stack(m, v) for m, v in inputs.items()}
+        batch = self.cast_data(batch)
+        batch = {m: self.normalize(m, v.float()) for m, v in batch.items()}
+
+        data_samples = data.get('data_samples', None)
+        if data_samples is not None:
+            data_samples = self.cast_data(list(data_samples))
+            for sample in data_samples:
+                moved = {k: v.to(self.device, non_blocking=self._non_blocking)
+                         for k, v in sample.metainfo.items()
+                         if isinstance(v, torch.Tensor)}
+                if moved:
+                    sample.set_metainfo(moved)
+        return dict(inputs=batch, data_samples=data_samples)

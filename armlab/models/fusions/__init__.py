@@ -1,0 +1,9 @@
+from .base import BaseFusion
+from .concat import ConcatFusion
+from .film import FiLMFusion
+from .gated import GatedFusion
+from .sum import SumFusion
+
+__all__ = [
+    'BaseFusion', 'ConcatFusion', 'SumFusion', 'FiLMFusion', 'GatedFusion'
+]

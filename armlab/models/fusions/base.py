@@ -1,0 +1,132 @@
+"""Base class of every fusion: per-modality weights, absence masks and fills.
+
+Masking lives here, once: a masked forward replaces the features of absent
+modalities by the fill before the fusion-specific ``fuse``. Per-modality
+accuracy, Shapley values, ARM, AGM, robustness and active learning all reach
+it through :meth:`MultimodalClassifier.masked_logits`.
+"""
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from torch import nn
+
+FILL_TYPES = ('zero', 'mean', 'learned')
+
+
+class BaseFusion(nn.Module):
+    """Fuse per-modality feature vectors into class logits.
+
+    Args:
+        modalities: Modality names, in the order used by weights and masks.
+        in_channels: Feature size of each modality.
+        num_classes: Number of classes K.
+        fill: What an absent modality's features become: ``'zero'``,
+            ``'mean'`` (running mean of training features) or ``'learned'``
+            (a trained token per modality).
+        fill_momentum: Momentum of the running mean for ``fill='mean'``.
+    """
+
+    #: True when the fused logits are a sum of per-modality terms, so that
+    #: per-modality logits can be read off the fusion itself.
+    decomposable = False
+    #: Number of modalities the fusion supports; None for any.
+    num_modalities: Optional[int] = None
+
+    def __init__(self,
+                 modalities: Sequence[str],
+                 in_channels: Dict[str, int],
+                 num_classes: int,
+                 fill: str = 'zero',
+                 fill_momentum: float = 0.1):
+        super().__init__()
+        self.modalities = tuple(modalities)
+        missing = [m for m in self.modalities if m not in in_channels]
+        if missing:
+            raise ValueError(f'{type(self).__name__}: no in_channels for '
+                             f'modalities {missing}')
+        if self.num_modalities is not None and \
+                len(self.modalities) != self.num_modalities:
+            raise ValueError(
+                f'{type(self).__name__} fuses exactly {self.num_modalities} '
+                f'modalities, got {len(self.modalities)}: {self.modalities}. '
+                'Use ConcatFusion or SumFusion for other counts.')
+        if fill not in FILL_TYPES:
+            raise ValueError(f'unknown fill {fill!r}; choose one of '
+                             f'{FILL_TYPES}')
+        self.in_channels = {m: int(in_channels[m]) for m in self.modalities}
+        self.num_classes = num_classes
+        self.fill = fill
+        self.fill_momentum = fill_momentum
+        if fill == 'learned':
+            self.fill_tokens = nn.ParameterDict({
+                m: nn.Parameter(torch.zeros(c))
+                for m, c in self.in_channels.items()
+            })
+        elif fill == 'mean':
+            for m, c in self.in_channels.items():
+                self.register_buffer(f'fill_mean_{m}', torch.zeros(c))
+
+    # -- fill -------------------------------------------------------------
+    def fill_value(self, modality: str, like: torch.Tensor) -> torch.Tensor:
+        """The features an absent ``modality`` is replaced with."""
+        if self.fill == 'learned':
+            return self.fill_tokens[modality].to(like.dtype).expand_as(like)
+        if self.fill == 'mean':
+            mean = getattr(self, f'fill_mean_{modality}')
+            return mean.to(like.dtype).expand_as(like)
+        return torch.zeros_like(like)
+
+    @torch.no_grad()
+    def _update_fill_mean(self, feats: Dict[str, torch.Tensor]) -> None:
+        for m in self.modalities:
+            mean = getattr(self, f'fill_mean_{m}')
+            mean.lerp_(feats[m].detach().float().mean(0), self.fill_momentum)
+
+    # -- forward ----------------------------------------------------------
+    def prepare(self,
+                feats: Dict[str, torch.Tensor],
+                weights: Optional[torch.Tensor] = None,
+                present: Optional[torch.Tensor] = None) -> List[torch.Tensor]:
+        """Weighted features in modality order, absent ones filled.
+
+        Args:
+            feats: Modality -> (B, D_m) features.
+            weights: (M,) feature weights, applied to present features.
+            present: (B, M) bool, False where a modality is absent.
+        """
+        if self.fill == 'mean' and self.training and present is None:
+            self._update_fill_mean(feats)
+        out = []
+        for i, m in enumerate(self.modalities):
+            if m not in feats:
+                raise KeyError(f'{type(self).__name__}: no features for '
+                               f'modality {m!r} (got {sorted(feats)})')
+            h = feats[m]
+            if weights is not None:
+                h = h * weights[i].to(h.dtype)
+            if present is not None:
+                keep = present[:, i].to(h.device).view(-1, 1)
+                h = torch.where(keep, h, self.fill_value(m, h))
+            out.append(h)
+        return out
+
+    def forward(self,
+                feats: Dict[str, torch.Tensor],
+                weights: Optional[torch.Tensor] = None,
+                present: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Fused logits (B, K)."""
+        return self.fuse(self.prepare(feats, weights, present))
+
+    def fuse(self, xs: List[torch.Tensor]) -> torch.Tensor:
+        raise NotImplementedError
+
+    def decompose(self, feats: Dict[str, torch.Tensor],
+                  weights: Optional[torch.Tensor] = None
+                  ) -> Dict[str, torch.Tensor]:
+        """Per-modality logits whose sum is the fused logits.
+
+        Only defined where ``decomposable`` is True.
+        """
+        raise NotImplementedError(
+            f'{type(self).__name__} is not decomposable; use masked or '
+            'auxiliary-head per-modality logits')

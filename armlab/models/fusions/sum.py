@@ -1,0 +1,35 @@
+"""Late fusion by summing per-modality linear heads."""
+from typing import Dict, List, Optional
+
+import torch
+from torch import nn
+
+from armlab.registry import MODELS
+from .base import BaseFusion
+
+
+@MODELS.register_module()
+class SumFusion(BaseFusion):
+    """z = sum_m (W_m h_m + b_m); each head alone is that modality's logits.
+
+    Unlike OGM-GE's original ``valid()``, the decomposed logits keep each
+    head's full bias (OGM-GE issue #33).
+    """
+
+    decomposable = True
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.heads = nn.ModuleDict({
+            m: nn.Linear(c, self.num_classes)
+            for m, c in self.in_channels.items()
+        })
+
+    def fuse(self, xs: List[torch.Tensor]) -> torch.Tensor:
+        return sum(self.heads[m](x) for m, x in zip(self.modalities, xs))
+
+    def decompose(self, feats: Dict[str, torch.Tensor],
+                  weights: Optional[torch.Tensor] = None
+                  ) -> Dict[str, torch.Tensor]:
+        xs = self.prepare(feats, weights)
+        return {m: self.heads[m](x) for m, x in zip(self.modalities, xs)}

@@ -1,0 +1,3 @@
+from .distributed import MultimodalDistributedDataParallel
+
+__all__ = ['MultimodalDistributedDataParallel']

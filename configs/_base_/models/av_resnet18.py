@@ -1,0 +1,18 @@
+# Two ResNet-18 encoders (1-channel spectrogram stem; frames pooled over time)
+# and late concatenation fusion: the standard model of the OGM-GE lineage.
+model = dict(
+    type='MultimodalClassifier',
+    encoders=dict(
+        audio=dict(type='SpectrogramResNet', depth=18, base_channels=64),
+        visual=dict(type='FrameResNet', depth=18, base_channels=64),
+    ),
+    fusion=dict(type='ConcatFusion'),
+    num_classes=10,
+    balancer=dict(type='JointTraining'),
+    data_preprocessor=dict(
+        type='MultimodalDataPreprocessor',
+        modalities=dict(
+            audio=dict(),
+            visual=dict(mean=[123.675, 116.28, 103.53],
+                        std=[58.395, 57.12, 57.375]))),
+)
