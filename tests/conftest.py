@@ -1,5 +1,8 @@
-"""Shared fixtures: registration, and where the real data of ../shared lies."""
+"""Shared fixtures: registration, tiny AV-Digits, running the tools, and
+where the real data of ../shared lies."""
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,11 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get('ARMLAB_SHARED_DATA',
                                   REPO.parent / 'shared' / 'data'))
 
+#: The tiny AV-Digits build used by the pipeline and end-to-end tests.
+TINY_BUILD = dict(num_train=60, num_val=20, num_test=20, num_frames=3,
+                  canvas=32, window_s=1.0, visual_source='sklearn',
+                  audio_source='espeak', seed=0)
+
 register_all_modules()
 
 
@@ -19,3 +27,45 @@ def shared_data() -> Path:
     if not (SHARED_DATA / 'mnist10k').is_dir():
         pytest.skip(f'real data not found at {SHARED_DATA}')
     return SHARED_DATA
+
+
+@pytest.fixture(scope='session')
+def tiny_root(tmp_path_factory) -> Path:
+    """One tiny AV-Digits build (TINY_BUILD) shared by the whole session."""
+    from armlab.datasets.avdigits.builder import build_avdigits
+    root = tmp_path_factory.mktemp('avdigits_tiny')
+    build_avdigits(str(root), progress=False, **TINY_BUILD)
+    return root
+
+
+def run_tool(*args, check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``python ARGS`` from the repository root, as a user would."""
+    proc = subprocess.run([sys.executable, *map(str, args)], cwd=REPO,
+                          capture_output=True, text=True, timeout=900)
+    if check and proc.returncode != 0:
+        raise AssertionError(f'{args} failed:\n{proc.stderr[-4000:]}')
+    return proc
+
+
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
+           'train_eval_dataloader')
+
+
+def tiny_options(root, encoders=('audio', 'visual'), epochs=2) -> list:
+    """--cfg-options that shrink an AV-Digits config for CPU tests.
+
+    The shipped configs run unchanged except for: data at ``root`` (a
+    TINY_BUILD), width-4 encoders, batches of 16 in the main process, and
+    ``epochs`` epochs (the one-cycle schedule shrunk to match).
+    """
+    opts = []
+    for name in LOADERS:
+        opts += [f'{name}.dataset.data_root={root}',
+                 f'{name}.batch_size=16', f'{name}.num_workers=0',
+                 f'{name}.persistent_workers=False']
+        opts += [f'{name}.dataset.build_cfg.{k}={v}'
+                 for k, v in TINY_BUILD.items()]
+    opts += [f'model.encoders.{m}.base_channels=4' for m in encoders]
+    opts += [f'train_cfg.max_epochs={epochs}', f'param_scheduler.0.end={epochs}',
+             'default_hooks.logger.interval=1']
+    return opts

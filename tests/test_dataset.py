@@ -196,13 +196,3 @@ def test_modality_without_path(root):
     ann = _write_json(root, [item])
     ds = MultimodalDataset(ann, data_root=root, modalities=('audio', ))
     assert 'audio_path' not in ds.get_data_info(0)
-
-
-def test_real_avdigits_layout():
-    root = os.environ.get('ARMLAB_AVDIGITS_ROOT', 'data/avdigits')
-    ann = osp.join(root, 'annotations', 'train.json')
-    if not osp.isfile(ann):
-        pytest.skip('no built AV-Digits folder (the builder tests cover it)')
-    ds = MultimodalDataset('annotations/train.json', data_root=root)
-    info = ds.get_data_info(0)
-    assert osp.isdir(info['visual_path'])

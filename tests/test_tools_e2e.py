@@ -3,64 +3,31 @@
 One tiny AV-Digits build is shared by the module; every run trains width-4
 encoders for at most 2 epochs, so the module takes about a minute on 2 cores.
 """
-import json
 import pickle
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from armlab.datasets.avdigits.builder import build_avdigits
+from conftest import REPO, TINY_BUILD, run_tool, tiny_options
 
-REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / 'tests' / 'configs' / 'tiny_joint_avdigits.py'
-TINY_BUILD = dict(num_train=60, num_val=20, num_test=20, num_frames=3,
-                  canvas=32, window_s=1.0, visual_source='sklearn',
-                  audio_source='espeak', seed=0)
+from armlab.utils.scalars import load_scalars
 
-
-def run_tool(*args, check=True):
-    proc = subprocess.run([sys.executable, *map(str, args)], cwd=REPO,
-                          capture_output=True, text=True, timeout=600)
-    if check and proc.returncode != 0:
-        raise AssertionError(f'{args} failed:\n{proc.stderr[-4000:]}')
-    return proc
-
-
-def data_options(root):
-    return [f'{split}_dataloader.dataset.data_root={root}'
-            for split in ('train', 'val', 'test')]
-
-
-def read_scalars(work_dir: Path):
-    files = sorted(work_dir.glob('*/vis_data/scalars.json'))
-    assert files, f'no scalars.json under {work_dir}'
-    return [json.loads(line) for f in files
-            for line in f.read_text().splitlines()]
-
-
-@pytest.fixture(scope='module')
-def tiny_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp('avdigits')
-    build_avdigits(str(root), progress=False, **TINY_BUILD)
-    return root
+CONFIG = REPO / 'configs' / 'joint' / 'joint_concat_resnet18_avdigits.py'
 
 
 @pytest.fixture(scope='module')
 def trained(tiny_root, tmp_path_factory):
     work = tmp_path_factory.mktemp('work')
     run_tool('tools/train.py', CONFIG, '--work-dir', work, '--cfg-options',
-             *data_options(tiny_root))
+             *tiny_options(tiny_root))
     return work
 
 
 def test_train_leaves_logs_config_checkpoints_and_scalars(trained):
-    assert (trained / 'tiny_joint_avdigits.py').is_file()
+    assert (trained / 'joint_concat_resnet18_avdigits.py').is_file()
     assert (trained / 'epoch_2.pth').is_file()
     assert len(list(trained.glob('best_accuracy_top1_epoch_*.pth'))) == 1
     assert list(trained.glob('*/*.log'))
-    rows = read_scalars(trained)
+    rows = load_scalars(trained)
     val = [r for r in rows if 'accuracy/top1' in r]
     assert [r['step'] for r in val] == [1, 2]  # step = epoch for validation rows
     for key in ('f1/macro', 'acc_audio_mask', 'acc_visual_mask',
@@ -70,11 +37,11 @@ def test_train_leaves_logs_config_checkpoints_and_scalars(trained):
 
 
 def test_test_tool_reproduces_last_validation(trained, tiny_root, tmp_path):
-    last_val = [r for r in read_scalars(trained) if 'accuracy/top1' in r][-1]
+    last_val = [r for r in load_scalars(trained) if 'accuracy/top1' in r][-1]
     out = tmp_path / 'preds.pkl'
     proc = run_tool('tools/test.py', CONFIG, trained / 'epoch_2.pth',
                     '--work-dir', tmp_path / 'test', '--out', out,
-                    '--cfg-options', *data_options(tiny_root))
+                    '--cfg-options', *tiny_options(tiny_root))
     assert f"'accuracy/top1': {last_val['accuracy/top1']}" in proc.stdout
     preds = pickle.loads(out.read_bytes())
     assert len(preds) == TINY_BUILD['num_val']
@@ -85,7 +52,7 @@ def test_test_tool_evaluates_the_test_split(trained, tiny_root, tmp_path):
     out = tmp_path / 'preds.pkl'
     proc = run_tool('tools/test.py', CONFIG, trained / 'epoch_2.pth',
                     '--split', 'test', '--work-dir', tmp_path / 'test',
-                    '--out', out, '--cfg-options', *data_options(tiny_root))
+                    '--out', out, '--cfg-options', *tiny_options(tiny_root))
     assert 'test metrics' in proc.stdout
     preds = pickle.loads(out.read_bytes())
     assert {p['sample_id'] for p in preds} == {
@@ -96,11 +63,11 @@ def test_test_tool_evaluates_the_test_split(trained, tiny_root, tmp_path):
 def test_resume_continues_from_the_last_checkpoint(tiny_root, tmp_path):
     work = tmp_path / 'work'
     run_tool('tools/train.py', CONFIG, '--work-dir', work, '--cfg-options',
-             'train_cfg.max_epochs=1', *data_options(tiny_root))
+             *tiny_options(tiny_root), 'train_cfg.max_epochs=1')
     assert (work / 'epoch_1.pth').is_file()
     assert not (work / 'epoch_2.pth').exists()
     proc = run_tool('tools/train.py', CONFIG, '--work-dir', work, '--resume',
-                    '--cfg-options', *data_options(tiny_root))
+                    '--cfg-options', *tiny_options(tiny_root))
     log = proc.stdout + proc.stderr
     assert 'resumed epoch: 1' in log
     assert 'Epoch(train) [1]' not in log  # epoch 1 is not trained again

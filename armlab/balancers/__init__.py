@@ -1,3 +1,4 @@
+from .arm import ARMBalancer, ARMHook
 from .base import Balancer
 
-__all__ = ['Balancer']
+__all__ = ['ARMBalancer', 'ARMHook', 'Balancer']

@@ -1,6 +1,7 @@
 """Datasets and data pipeline; importing this module registers them."""
-from . import transforms  # noqa: F401
+from . import samplers, transforms  # noqa: F401
 from .avdigits_dataset import AVDigitsDataset
 from .multimodal_dataset import MultimodalDataset
+from .samplers import ResamplingSampler
 
-__all__ = ['MultimodalDataset', 'AVDigitsDataset']
+__all__ = ['MultimodalDataset', 'AVDigitsDataset', 'ResamplingSampler']

@@ -9,7 +9,8 @@ import csv
 import json
 import os
 import os.path as osp
-from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+from typing import (Any, Callable, Dict, List, Optional, Sequence, Tuple,
+                    Union)
 
 import numpy as np
 from mmengine.dataset import BaseDataset
@@ -98,6 +99,47 @@ class MultimodalDataset(BaseDataset):
         return np.array(
             [self.get_data_info(i)['gt_label'] for i in range(len(self))],
             dtype=np.int64)
+
+    # ------------------------------------------------------- masked copies
+    def __getitem__(self, idx: Union[int, Tuple[int, Sequence[bool]]]
+                    ) -> Any:
+        """Sample ``idx``, or a masked copy when ``idx = (index, present)``.
+
+        Why: the samplers of data-level methods (sample-level valuation, ARM's
+        re-sampling) emit extra copies of a sample in which a modality is
+        absent. ``present`` (bools in the order of ``self.modalities``)
+        becomes ``data_info['modality_mask']`` before the pipeline runs, which
+        ``PackMultimodalInputs`` turns into the data sample's mask. A plain
+        index behaves exactly as mmengine's ``BaseDataset``; so do
+        ``full_init`` and, in training, the re-fetch of a sample whose
+        pipeline returns ``None`` (the replacement is then an unmasked random
+        sample).
+        """
+        if isinstance(idx, tuple):
+            self._check_masked_index(idx)
+        return super().__getitem__(idx)  # type: ignore[arg-type]
+
+    def prepare_data(self, idx: Union[int, Tuple[int, Sequence[bool]]]
+                     ) -> Any:
+        """Run the pipeline on sample ``idx`` (or on a masked copy)."""
+        if not isinstance(idx, tuple):
+            return super().prepare_data(idx)
+        index, present = idx
+        data_info = self.get_data_info(int(index))
+        data_info['modality_mask'] = dict(
+            zip(self.modalities, map(bool, present)))
+        return self.pipeline(data_info)
+
+    def _check_masked_index(self, idx: tuple) -> None:
+        if len(idx) != 2:
+            raise ValueError(f'{type(self).__name__}: a tuple index must be '
+                             f'(index, present), got {idx!r}')
+        present = idx[1]
+        if len(present) != len(self.modalities):
+            raise ValueError(
+                f'{type(self).__name__}: mask {tuple(present)!r} of sample '
+                f'{idx[0]} has {len(present)} entries, expected one per '
+                f'modality {list(self.modalities)}')
 
     # ------------------------------------------------------------- loading
     def load_data_list(self) -> List[dict]:

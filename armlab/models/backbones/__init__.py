@@ -1,3 +1,4 @@
+from .mlp import MLPEncoder
 from .resnet_encoders import FrameResNet, SpectrogramResNet
 
-__all__ = ['FrameResNet', 'SpectrogramResNet']
+__all__ = ['FrameResNet', 'MLPEncoder', 'SpectrogramResNet']

@@ -98,7 +98,8 @@ class MultimodalClassifier(BaseModel):
              weights: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Fused logits with the model's feature weights unless given."""
         if weights is None:
-            weights = self.modality_weights
+            # A copy: a balancer may update the buffer before backward.
+            weights = self.modality_weights.clone()
         return self.fusion(feats, weights=weights, present=present)
 
     def subset_mask(self, subset: Iterable[str], batch_size: int,

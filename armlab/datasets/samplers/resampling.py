@@ -1,0 +1,281 @@
+"""A re-sampling sampler whose draws can mask a modality.
+
+Data-level balancing methods (sample-level modality valuation, METHODS.md
+§3.10; ARM's contribution-driven re-sampling, §3.13 E) decide after an epoch
+how often each training sample is seen next, and which modality its extra
+copies lack. A hook computes that *plan* and hands it to this sampler with
+:meth:`ResamplingSampler.set_plan`; the sampler turns it into the epoch's
+index list, each extra copy as ``(index, present)`` which
+``MultimodalDataset.__getitem__`` understands.
+
+Without a plan the sampler is mmengine's ``DefaultSampler`` (same seed, same
+order, same per-rank slices), so a config can use it from the first epoch.
+Every random decision is seeded by ``seed + epoch`` and taken on the global
+list before the per-rank slice, so all ranks agree as long as they were given
+the same plan.
+"""
+import math
+from typing import Dict, Iterator, List, Optional, Sequence, Sized, Tuple, \
+    Union
+
+import numpy as np
+import torch
+from mmengine.dataset import DefaultSampler
+from mmengine.dist import get_dist_info
+
+from armlab.registry import DATA_SAMPLERS
+
+#: One item of an epoch: a plain index, or an index with its presence mask.
+Item = Union[int, Tuple[int, Tuple[bool, ...]]]
+
+_MODES = ('repeat', 'weighted')
+
+
+def _check_repeats(repeats, num_samples: int) -> np.ndarray:
+    """``repeats`` as an int64 array (N,) of values >= 1, or a clear error."""
+    array = np.asarray(repeats)
+    if array.shape != (num_samples, ):
+        raise ValueError(f'set_plan: `repeats` must have shape (N,) with '
+                         f'N={num_samples} (the dataset length), got shape '
+                         f'{array.shape}')
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
+        raise TypeError(f'set_plan: `repeats` must hold integers, got dtype '
+                        f'{array.dtype}')
+    if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
+        raise ValueError('set_plan: `repeats` must hold whole numbers, got '
+                         f'e.g. {array[array != np.round(array)][:5]}')
+    array = array.astype(np.int64)
+    if array.min() < 1:
+        bad = np.flatnonzero(array < 1)
+        raise ValueError(f'set_plan: `repeats` must be >= 1 (every sample '
+                         f'appears at least once); samples {bad[:5].tolist()}'
+                         f' have {array[bad[:5]].tolist()} (N={num_samples})')
+    return array
+
+
+def _check_masks(masks, repeats: np.ndarray,
+                 modalities: Optional[Sequence[str]]) -> np.ndarray:
+    """``masks`` as a bool array (N, M), or a clear error."""
+    num_samples = len(repeats)
+    array = np.asarray(masks)
+    if array.ndim != 2 or array.shape[0] != num_samples:
+        raise ValueError(f'set_plan: `masks` must have shape (N, M) with '
+                         f'N={num_samples} (the dataset length), got shape '
+                         f'{array.shape}')
+    if array.dtype != bool:
+        if not np.issubdtype(array.dtype, np.number) or \
+                not np.all(np.isin(array, (0, 1))):
+            raise TypeError(f'set_plan: `masks` must hold booleans (True = '
+                            f'present), got dtype {array.dtype}')
+        array = array.astype(bool)
+    if modalities is not None and array.shape[1] != len(modalities):
+        raise ValueError(f'set_plan: `masks` has shape {array.shape}, '
+                         f'expected M={len(modalities)} columns, one per '
+                         f'modality {list(modalities)} (N={num_samples})')
+    empty = np.flatnonzero((repeats > 1) & ~array.any(axis=1))
+    if empty.size:
+        raise ValueError(f'set_plan: `masks` rows {empty[:5].tolist()} mark '
+                         'every modality absent, but those samples have '
+                         'extra copies; a copy needs one present modality '
+                         f'(shape {array.shape}, N={num_samples})')
+    return array
+
+
+@DATA_SAMPLERS.register_module()
+class ResamplingSampler(DefaultSampler):
+    """mmengine's ``DefaultSampler`` plus a per-sample re-sampling plan.
+
+    A plan is ``repeats`` (N,) >= 1, how many times each sample appears, and
+    optionally ``masks`` (N, M), the presence row of the *extra* copies of
+    each sample (True = present, columns in the dataset's modality order).
+
+    - ``mode='repeat'`` (Wei et al., ARM): every sample once as a plain int,
+      plus ``repeats[i] - 1`` extra copies yielded as ``(i, mask_row)`` (plain
+      ``i`` without masks). The epoch grows to ``sum(repeats)``; use by-epoch
+      LR schedules.
+    - ``mode='weighted'``: N draws with replacement, ``P(i)`` proportional to
+      ``repeats[i]``; a draw of ``i`` is masked with probability
+      ``(repeats[i] - 1) / repeats[i]``, so the expected share of masked items
+      equals ``repeat`` mode's while the epoch length stays N.
+
+    Without a plan (or after :meth:`clear_plan`) it yields exactly what
+    ``DefaultSampler`` yields. ``shuffle=False`` keeps the order by index
+    (extra copies after the plain pass in ``repeat`` mode, draws sorted in
+    ``weighted`` mode).
+
+    Args:
+        dataset: The dataset; its ``metainfo['modalities']``, when present,
+            checks the number of mask columns.
+        shuffle: Shuffle each epoch (seeded by ``seed + epoch``).
+        seed: Seed shared by all ranks; ``None`` draws one and broadcasts it
+            (``mmengine.dist.sync_random_seed``).
+        round_up: Pad the epoch so every rank gets the same number of items.
+        mode: ``'repeat'`` or ``'weighted'``.
+    """
+
+    def __init__(self,
+                 dataset: Sized,
+                 shuffle: bool = True,
+                 seed: Optional[int] = None,
+                 round_up: bool = True,
+                 mode: str = 'repeat') -> None:
+        if mode not in _MODES:
+            raise ValueError(f'ResamplingSampler: unknown mode {mode!r}, '
+                             f'expected one of {_MODES}')
+        # Rank and world size are read here rather than in DefaultSampler so
+        # that tests can simulate ranks by patching this module's function.
+        rank, world_size = get_dist_info()
+        super().__init__(dataset, shuffle=shuffle, seed=seed,
+                         round_up=round_up)
+        self.rank, self.world_size = rank, world_size
+        self.mode = mode
+        self.repeats: Optional[np.ndarray] = None
+        self.masks: Optional[np.ndarray] = None
+        self._update_sizes()
+
+    # ------------------------------------------------------------- the plan
+    def set_plan(self, repeats: Union[Sequence[int], np.ndarray],
+                 masks: Optional[Union[Sequence[Sequence[bool]],
+                                       np.ndarray]] = None) -> None:
+        """Use this plan from the next iteration on (until changed).
+
+        Args:
+            repeats: (N,) ints >= 1, how many times each sample appears.
+            masks: Optional (N, M) bools, the presence row of each sample's
+                extra copies (True = present).
+
+        Raises:
+            ValueError, TypeError: naming the bad argument, its shape and N.
+        """
+        num_samples = len(self.dataset)
+        checked = _check_repeats(repeats, num_samples)
+        self.masks = None if masks is None else _check_masks(
+            masks, checked, self._modalities())
+        self.repeats = checked
+        self._update_sizes()
+
+    def clear_plan(self) -> None:
+        """Back to plain ``DefaultSampler`` behaviour."""
+        self.repeats, self.masks = None, None
+        self._update_sizes()
+
+    @property
+    def has_plan(self) -> bool:
+        """Whether a plan is set."""
+        return self.repeats is not None
+
+    def plan_stats(self) -> Dict[str, object]:
+        """What the current plan does to an epoch, for logging.
+
+        Returns:
+            ``epoch_length`` (all ranks, before padding), ``num_samples``
+            (this rank), ``masked_fraction`` (exact in ``repeat`` mode,
+            expected in ``weighted`` mode) and ``repeat_histogram``
+            ``{repeat count: number of samples}``.
+        """
+        repeats = self.repeats if self.has_plan else np.ones(
+            len(self.dataset), dtype=np.int64)
+        extra = int((repeats - 1).sum())
+        masked = extra / int(repeats.sum()) if self.masks is not None else 0.
+        counts, n_samples = np.unique(repeats, return_counts=True)
+        return dict(
+            mode=self.mode,
+            epoch_length=self._epoch_length(),
+            num_samples=self.num_samples,
+            masked_fraction=float(masked),
+            repeat_histogram={int(c): int(n)
+                              for c, n in zip(counts, n_samples)})
+
+    # ------------------------------------------------------ checkpointing
+    def state_dict(self) -> dict:
+        """The plan as lists (``None`` without one), for a checkpoint."""
+        return dict(
+            repeats=None if self.repeats is None else self.repeats.tolist(),
+            masks=None if self.masks is None else self.masks.tolist())
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore a plan saved by :meth:`state_dict` (validated again)."""
+        if state_dict.get('repeats') is None:
+            self.clear_plan()
+        else:
+            self.set_plan(state_dict['repeats'], state_dict.get('masks'))
+
+    # ----------------------------------------------------------- iteration
+    def __iter__(self) -> Iterator[Item]:
+        """This rank's slice of the epoch's global list."""
+        generator = torch.Generator()
+        generator.manual_seed(self.seed + self.epoch)
+        if not self.has_plan or self.mode == 'repeat':
+            items = self._repeat_items(generator)
+        else:
+            items = self._weighted_items(generator)
+        if self.round_up:
+            items = (items * (self.total_size // len(items) + 1)
+                     )[:self.total_size]
+        return iter(items[self.rank:self.total_size:self.world_size])
+
+    def __len__(self) -> int:
+        """Number of items this rank yields under the current plan."""
+        return self.num_samples
+
+    def _repeat_items(self, generator: torch.Generator) -> List[Item]:
+        """Each sample once, then its extra copies; optionally shuffled.
+
+        Without a plan this is ``DefaultSampler``'s list: the same
+        ``randperm(N)`` on the same generator state.
+        """
+        items: List[Item] = list(range(len(self.dataset)))
+        if self.has_plan:
+            for index in np.flatnonzero(self.repeats > 1).tolist():
+                copy = self._masked(index)
+                items.extend([copy] * int(self.repeats[index] - 1))
+        if self.shuffle:
+            order = torch.randperm(len(items), generator=generator).tolist()
+            items = [items[k] for k in order]
+        return items
+
+    def _weighted_items(self, generator: torch.Generator) -> List[Item]:
+        """N draws with ``P(i)`` proportional to ``repeats[i]``."""
+        repeats = torch.from_numpy(self.repeats).double()
+        draws = torch.multinomial(repeats, len(repeats), replacement=True,
+                                  generator=generator)
+        if not self.shuffle:
+            draws = draws.sort().values
+        coins = torch.rand(len(draws), generator=generator,
+                           dtype=torch.float64)
+        masked = coins < (1 - 1 / repeats[draws])
+        if self.masks is None:
+            masked = torch.zeros_like(masked)
+        return [self._masked(i) if m else i
+                for i, m in zip(draws.tolist(), masked.tolist())]
+
+    # ------------------------------------------------------------- helpers
+    def _masked(self, index: int) -> Item:
+        """An extra copy of ``index``: with its mask row when masks are set."""
+        if self.masks is None:
+            return index
+        return index, tuple(bool(v) for v in self.masks[index])
+
+    def _modalities(self) -> Optional[Sequence[str]]:
+        metainfo = getattr(self.dataset, 'metainfo', None)
+        if isinstance(metainfo, dict) and metainfo.get('modalities'):
+            return tuple(metainfo['modalities'])
+        return None
+
+    def _epoch_length(self) -> int:
+        """Items in the global list (all ranks) before padding."""
+        if self.has_plan and self.mode == 'repeat':
+            return int(self.repeats.sum())
+        return len(self.dataset)
+
+    def _update_sizes(self) -> None:
+        """``num_samples`` and ``total_size`` as DefaultSampler computes them,
+        for the current epoch length."""
+        length = self._epoch_length()
+        if self.round_up:
+            self.num_samples = math.ceil(length / self.world_size)
+            self.total_size = self.num_samples * self.world_size
+        else:
+            self.num_samples = math.ceil(
+                (length - self.rank) / self.world_size)
+            self.total_size = length

@@ -1,0 +1,7 @@
+# Ablation: ARM's dynamic feature-level fusion alone.
+_base_ = './arm_resnet18_avdigits.py'
+model = dict(balancer=dict(minmax_loss=dict(enable=False)))
+custom_hooks = [
+    dict(type='ARMHook', dataloader='train_eval_dataloader',
+         warmup_epochs={{_base_.warmup_epochs}}, resample=dict(enable=False))
+]

@@ -1,0 +1,195 @@
+"""ARM: feature weights, min-max loss, re-sampling plan, label-free test."""
+import numpy as np
+import pytest
+import torch
+from mmpretrain.structures import DataSample
+
+from armlab.balancers.arm import (ARMBalancer, contribution_weights,
+                                  repeat_plan, smooth_max)
+from armlab.datasets.samplers import ResamplingSampler
+from armlab.evaluation.valuation import pointwise_contributions
+from armlab.models import MultimodalClassifier
+
+K = 4
+
+
+def dominance_data(n=256, seed=0):
+    """Audio is a clean one-hot of the label; vision a heavily noisy one."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % K
+    onehot = torch.nn.functional.one_hot(y, K).float()
+    audio = onehot * 3 + 0.1 * torch.randn(n, K, generator=g)
+    visual = onehot + 1.5 * torch.randn(n, K, generator=g)
+    return dict(audio=audio, visual=visual), y
+
+
+def mlp_model(balancer=None):
+    torch.manual_seed(0)
+    return MultimodalClassifier(
+        encoders=dict(audio=dict(type='MLPEncoder', in_channels=K,
+                                 out_channels=16, hidden_channels=(16, )),
+                      visual=dict(type='MLPEncoder', in_channels=K,
+                                  out_channels=16, hidden_channels=(16, ))),
+        fusion=dict(type='ConcatFusion'), num_classes=K,
+        balancer=balancer or dict(type='ARMBalancer'),
+        data_preprocessor=dict(type='mmengine.BaseDataPreprocessor'))
+
+
+def samples(labels):
+    return [DataSample().set_gt_label(int(y)) for y in labels]
+
+
+def train(model, inputs, labels, steps=60, epoch=5):
+    model.balancer.hook_attached = True
+    model.balancer.set_epoch(epoch)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model.train()
+    for _ in range(steps):
+        losses = model.loss(inputs, samples(labels))
+        loss = sum(v for k, v in losses.items() if 'loss' in k)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return losses
+
+
+def test_contribution_weights_amplify_the_weak_modality():
+    w = contribution_weights(torch.tensor([2.0, 0.5]), gamma=1.0,
+                             max_weight=10, eps=1e-3)
+    torch.testing.assert_close(w, torch.tensor([0.5, 2.0]))
+    assert float(w.prod()) == pytest.approx(1.0)
+    # gamma = 2 with two modalities is the official ratio Phi_other / Phi_m.
+    w2 = contribution_weights(torch.tensor([2.0, 0.5]), 2.0, 10, 1e-3)
+    torch.testing.assert_close(w2, torch.tensor([0.25, 4.0]))
+    clamped = contribution_weights(torch.tensor([2.0, 0.5]), 2.0, 1.5, 1e-3)
+    torch.testing.assert_close(clamped, torch.tensor([1 / 1.5, 1.5]))
+    assert torch.equal(
+        contribution_weights(torch.tensor([1.0, 0.0]), 1.0, 3, 1e-3),
+        torch.ones(2))
+
+
+def test_smooth_max_weights_the_worst_loss():
+    losses = torch.tensor([0.2, 2.0], requires_grad=True)
+    smooth_max(losses, 1.0).backward()
+    torch.testing.assert_close(losses.grad,
+                               torch.softmax(losses.detach(), 0))
+    assert losses.grad[1] > 0.8
+    assert float(smooth_max(torch.tensor([0.2, 2.0]), 0.01)) == \
+        pytest.approx(2.0, abs=1e-3)
+
+
+def test_weak_modality_weight_rises_above_the_dominant_one():
+    inputs, labels = dominance_data()
+    model = mlp_model(dict(type='ARMBalancer',
+                           feature_weights=dict(start_epoch=0, gamma=1.0,
+                                                max_weight=3.0),
+                           minmax_loss=dict(enable=False)))
+    losses = train(model, inputs, labels)
+    phi = model.balancer.contributions
+    assert phi[0] > phi[1] > 0  # audio dominates
+    w_audio, w_visual = model.modality_weights.tolist()
+    assert w_visual > 1.0 > w_audio
+    assert losses['arm_weight_visual'] == pytest.approx(w_visual)
+
+
+def test_weights_stay_one_during_warmup_and_when_disabled():
+    inputs, labels = dominance_data()
+    warm = mlp_model(dict(type='ARMBalancer',
+                          feature_weights=dict(start_epoch=5)))
+    train(warm, inputs, labels, steps=5, epoch=2)
+    assert torch.equal(warm.modality_weights, torch.ones(2))
+    off = mlp_model(dict(type='ARMBalancer',
+                         feature_weights=dict(enable=False)))
+    train(off, inputs, labels, steps=5)
+    assert torch.equal(off.modality_weights, torch.ones(2))
+
+
+def test_minmax_loss_is_added_and_follows_its_definition():
+    inputs, labels = dominance_data(n=32)
+    model = mlp_model(dict(type='ARMBalancer',
+                           feature_weights=dict(enable=False),
+                           minmax_loss=dict(loss_weight=0.5,
+                                            temperature=2.0)))
+    model.balancer.hook_attached = True
+    losses = model.loss(inputs, samples(labels))
+    feats = model.extract_feat(inputs)
+    masked = model.masked_logits(feats, [('audio', ), ('visual', )])
+    per = torch.stack([
+        torch.nn.functional.cross_entropy(masked[(m, )], labels)
+        for m in ('audio', 'visual')
+    ])
+    expect = 0.5 * 2.0 * torch.logsumexp(per / 2.0, 0)
+    torch.testing.assert_close(losses['loss_minmax'], expect)
+
+
+def test_balancer_refuses_to_run_without_its_hook():
+    inputs, labels = dominance_data(n=8)
+    model = mlp_model()
+    with pytest.raises(RuntimeError, match='ARMHook'):
+        model.loss(inputs, samples(labels))
+
+
+def test_prediction_is_label_free_and_uses_frozen_weights():
+    inputs, labels = dominance_data(n=16)
+    model = mlp_model(dict(type='ARMBalancer',
+                           feature_weights=dict(start_epoch=0)))
+    train(model, inputs, labels, steps=10)
+    assert not torch.equal(model.modality_weights, torch.ones(2))
+    weights = model.modality_weights.clone()
+    model.eval()
+    with torch.no_grad():
+        a = model(inputs, samples(labels), mode='predict')
+        b = model(inputs, None, mode='predict')
+        c = model(inputs, samples(labels.flip(0)), mode='predict')
+    for x, y, z in zip(a, b, c):
+        torch.testing.assert_close(x.pred_score, y.pred_score)
+        torch.testing.assert_close(x.pred_score, z.pred_score)
+    assert torch.equal(model.modality_weights, weights)
+
+
+def test_repeat_plan_terciles_and_masks():
+    phi = np.array([[1.0, 0.0], [1.0, 0.5], [0.2, 1.0], [np.nan, np.nan],
+                    [2.0, 0.1], [0.3, 0.9]])
+    repeats, masks = repeat_plan(phi, score='min', rule='tercile',
+                                 p_mask=1.0)
+    assert repeats[3] == 1 and masks[3].all()  # not valued: untouched
+    # Lowest weak-modality contribution -> most copies.
+    assert repeats[0] == 3 and repeats[4] == 3
+    assert repeats[1] == 1
+    # Extra copies mask the dominant modality.
+    assert masks[0].tolist() == [False, True]
+    assert masks[2].tolist() == [True, False]
+    _, no_masks = repeat_plan(phi, p_mask=0.0)
+    assert no_masks.all()
+    fixed, _ = repeat_plan(phi, rule='fixed')
+    # min phi: 0, 0.5, 0.2, -, 0.1, 0.3 -> 3 extra below 0.5, 2 below 0.9.
+    assert fixed.tolist() == [4, 3, 4, 1, 4, 4]
+
+
+def test_sampler_draws_more_of_samples_where_the_weak_modality_is_weak():
+    """End to end: train, value per sample, plan, draw."""
+    inputs, labels = dominance_data()
+    model = mlp_model(dict(type='ARMBalancer',
+                           feature_weights=dict(enable=False),
+                           minmax_loss=dict(enable=False)))
+    train(model, inputs, labels, steps=30)
+    model.eval()
+    with torch.no_grad():
+        phi = pointwise_contributions(model, model.extract_feat(inputs),
+                                      labels)['shapley']
+    phi = torch.stack([phi['audio'], phi['visual']], 1).numpy()
+    repeats, masks = repeat_plan(phi)
+    sampler = ResamplingSampler(list(range(len(labels))), seed=0,
+                                mode='weighted')
+    sampler.set_plan(repeats, masks)
+    counts = np.zeros(len(labels))
+    for epoch in range(20):
+        sampler.set_epoch(epoch)
+        for item in sampler:
+            counts[item[0] if isinstance(item, tuple) else item] += 1
+    weak = phi[:, 1]
+    low = weak <= np.quantile(weak, 1 / 3)
+    high = weak > np.quantile(weak, 2 / 3)
+    assert counts[low].mean() > 2 * counts[high].mean()
+    # Audio dominates almost everywhere, so extra copies mask audio.
+    assert (~masks[:, 0]).mean() > 0.8

@@ -1,0 +1,78 @@
+"""ARM through tools/train.py: valuation, re-sampling, logging, checkpoint
+state, resume and the plot tool, on a tiny AV-Digits build."""
+import pytest
+import torch
+
+from conftest import REPO, run_tool, tiny_options
+
+from armlab.utils.scalars import epoch_series, load_scalars
+
+CONFIG = REPO / 'configs' / 'arm' / 'arm_resnet18_avdigits.py'
+
+
+def arm_options(root, epochs=2):
+    # Warm-up of one epoch, so that the valuation, the re-sampling plan and
+    # the feature weights all act within two epochs.
+    return [*tiny_options(root, epochs=epochs),
+            'model.balancer.feature_weights.start_epoch=1',
+            'custom_hooks.0.warmup_epochs=1']
+
+
+@pytest.fixture(scope='module')
+def arm_run(tiny_root, tmp_path_factory):
+    work = tmp_path_factory.mktemp('arm')
+    proc = run_tool('tools/train.py', CONFIG, '--work-dir', work,
+                    '--cfg-options', *arm_options(tiny_root))
+    return work, proc.stdout + proc.stderr
+
+
+def test_arm_logs_contributions_weights_and_sampling(arm_run):
+    work, log = arm_run
+    assert 'ARM valuation after epoch 1 on 60 training samples' in log
+    assert 'ARM re-sampling plan for epoch 2' in log
+    rows = load_scalars(work)
+    for key in ('arm/shapley_audio', 'arm/shapley_share_visual',
+                'arm/mi_audio', 'arm/cmi_visual', 'arm/weight_audio',
+                'arm/masked_fraction'):
+        epochs, values = epoch_series(rows, key)
+        assert epochs == [1, 2], key
+    shares = [epoch_series(rows, f'arm/shapley_share_{m}')[1][-1]
+              for m in ('audio', 'visual')]
+    assert sum(shares) == pytest.approx(1.0)
+    assert any('loss_minmax' in r for r in rows)
+    assert any('arm_weight_visual' in r for r in rows)
+
+
+def test_checkpoint_holds_weights_and_plan(arm_run):
+    work, _ = arm_run
+    ckpt = torch.load(work / 'epoch_2.pth', weights_only=False)
+    state = ckpt['state_dict']
+    assert state['modality_weights'].shape == (2, )
+    assert state['balancer.contributions'].shape == (2, )
+    plan = ckpt['arm_hook']['plan']
+    assert len(plan['repeats']) == 60
+    assert max(plan['repeats']) == 3 and min(plan['repeats']) == 1
+
+
+def test_arm_resumes_with_its_plan(tiny_root, tmp_path):
+    work = tmp_path / 'work'
+    run_tool('tools/train.py', CONFIG, '--work-dir', work, '--cfg-options',
+             *arm_options(tiny_root), 'train_cfg.max_epochs=1')
+    plan = torch.load(work / 'epoch_1.pth', weights_only=False)['arm_hook']
+    assert plan['plan'] is not None
+    proc = run_tool('tools/train.py', CONFIG, '--work-dir', work, '--resume',
+                    '--cfg-options', *arm_options(tiny_root))
+    log = proc.stdout + proc.stderr
+    assert 'resumed epoch: 1' in log
+    assert 'ARM valuation after epoch 2' in log
+
+
+def test_test_tool_and_plot(arm_run, tiny_root, tmp_path):
+    work, _ = arm_run
+    proc = run_tool('tools/test.py', CONFIG, work / 'epoch_2.pth',
+                    '--work-dir', tmp_path, '--cfg-options',
+                    *tiny_options(tiny_root))
+    assert "'accuracy/top1'" in proc.stdout
+    out = tmp_path / 'arm.png'
+    run_tool('tools/analysis/plot_arm.py', work, '--out', out)
+    assert out.stat().st_size > 10_000
