@@ -10,6 +10,7 @@ import pytest
 
 from armlab.datasets.avdigits import build_avdigits
 from armlab.datasets.avdigits.espeak import espeak_available
+from armlab.datasets.avdigits.presets import get_preset
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHARED = os.environ.get('ARMLAB_SHARED_DATA',
@@ -155,9 +156,10 @@ def test_dataset_builds_then_rejects_other_params(tmp_path):
                          imbalance=dict(noise_seed=3))
     assert osp.isfile(osp.join(root, 'meta.json')) and len(ds) == 10
     info = ds.get_data_info(4)
+    # The calibrated embedded-variant preset, with the override applied.
     assert info['imbalance'] == dict(
-        audio_snr_db=None, visual_noise_std=1.0, p_erase_audio=0.3,
-        p_erase_visual=0.0, noise_seed=3, split='test')
+        get_preset('complementary', variant=('sklearn', 'espeak')),
+        noise_seed=3, split='test')
     assert info['sample_idx'] == 4 and osp.isfile(info['audio_path'])
     assert AVDigitsDataset('val', data_root=root, build_cfg=cfg).split == 'val'
     with pytest.raises(ValueError, match='num_frames'):

@@ -9,6 +9,7 @@ from mmengine.dataset import pseudo_collate
 from conftest import REPO, TINY_BUILD
 
 from armlab.datasets.avdigits.builder import build_avdigits
+from armlab.datasets.avdigits.presets import get_preset
 from armlab.registry import DATASETS, MODELS
 
 DATASET_CFG = REPO / 'configs' / '_base_' / 'datasets' / 'avdigits.py'
@@ -43,9 +44,10 @@ def test_presets_change_inputs_not_files(tiny_root):
     clean = build_split(tiny_root, 'val', TINY_BUILD, preset='clean')[1]
     noisy = build_split(tiny_root, 'val', TINY_BUILD)[1]
     assert clean['inputs']['visual'].dtype == torch.uint8
-    # Pixel noise 1.0 (255 on the 0-255 scale) dwarfs the image.
+    # Pixel noise sigma on [0, 1] is sigma * 255 on the 0-255 frames.
+    sigma = get_preset('audio-dominant')['visual_noise_std'] * 255
     diff = noisy['inputs']['visual'].float() - clean['inputs']['visual']
-    assert 150 < diff.std() < 350
+    assert 0.8 * sigma < diff.std() < 1.2 * sigma
     assert not torch.equal(clean['inputs']['audio'], noisy['inputs']['audio'])
 
 

@@ -14,7 +14,7 @@ from mmengine.logging import print_log
 
 from armlab.registry import DATASETS
 from .avdigits.builder import PATH_PARAMS, build_avdigits, build_params
-from .avdigits.presets import resolve_knobs
+from .avdigits.presets import resolve_knobs, variant_of
 from .multimodal_dataset import MultimodalDataset
 
 _SPLITS = ('train', 'val', 'test')
@@ -99,8 +99,10 @@ class AVDigitsDataset(MultimodalDataset):
             raise ValueError(f'unknown AV-Digits split {split!r}; use one of '
                              f'{list(_SPLITS)}')
         self.split = split
-        self.knobs = resolve_knobs(preset, imbalance)
         self.avdigits_meta = ensure_avdigits(data_root, build_cfg)
+        # Presets are calibrated per build variant (digits x speech source).
+        self.knobs = resolve_knobs(preset, imbalance,
+                                   variant=variant_of(self.avdigits_meta))
         kwargs.setdefault('ann_file', f'annotations/{split}.json')
         super().__init__(data_root=data_root, **kwargs)
 

@@ -1,7 +1,8 @@
 # AV-Digits (embedded benchmark): built on first use from installed packages
 # (scikit-learn's digits + espeak-ng speech), no download. The imbalance knobs
 # are applied at load time with per-sample seeds, so every method sees the
-# same inputs. Default preset: audio-dominant (audio 0 dB SNR, pixel noise 1.0).
+# same inputs. Default preset: audio-dominant (audio 0 dB SNR, pixel noise 3.0,
+# calibrated for this variant: docs/results/avdigits_calibration.md).
 dataset_type = 'AVDigitsDataset'
 data_root = 'data/avdigits/sklearn_espeak'
 build_cfg = dict(
