@@ -35,8 +35,7 @@ sys.path.insert(0, str(REPO))
 from armlab.balancers.arm import ARMBalancer  # noqa: E402
 from armlab.balancers.base import Balancer  # noqa: E402
 from armlab.evaluation.valuation import (modality_information,  # noqa: E402
-                                         pointwise_contributions,
-                                         subset_predictions)
+                                         pointwise_contributions)
 from armlab.models import MultimodalClassifier  # noqa: E402
 from armlab.utils import register_all_modules  # noqa: E402
 
@@ -86,8 +85,7 @@ def valuation_pass(model, batches, subset: float) -> float:
     for data in batches[:n_keep]:
         feats = model.extract_feat(data['inputs'])
         y = torch.cat([ds.gt_label for ds in data['data_samples']])
-        pointwise_contributions(model, feats, y)
-        p = subset_predictions(model, feats)
+        p = pointwise_contributions(model, feats, y)['predictions']
         preds.append(torch.stack([p[('audio', )], p[('visual', )]], 1))
         labels.append(y)
     preds, labels = torch.cat(preds), torch.cat(labels)
@@ -173,8 +171,8 @@ def valuation_throughput(args) -> dict:
     labels = torch.randint(0, K, (n, ), generator=g)
 
     def vectorised():
-        phi = pointwise_contributions(model, feats, labels)['shapley']
-        p = subset_predictions(model, feats)
+        values = pointwise_contributions(model, feats, labels)
+        phi, p = values['shapley'], values['predictions']
         info = modality_information(
             {'audio': p[('audio', )], 'visual': p[('visual', )]}, labels,
             ('audio', 'visual'), num_classes=K, warn=False)
@@ -205,8 +203,9 @@ def main():
     parser.add_argument('--samples', type=int, default=1024)
     parser.add_argument('--batch', type=int, default=64)
     parser.add_argument('--width', type=int, default=16)
-    parser.add_argument('--subset', type=float, default=1.0,
-                        help='fraction of the train set the hook values')
+    parser.add_argument('--subset', type=float, default=0.25,
+                        help='fraction of the train set the hook values per '
+                        'epoch (0.25 in configs/arm)')
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--valuation-samples', type=int, default=20000)
     parser.add_argument('--out',

@@ -3,7 +3,7 @@ import pytest
 import torch
 from mmpretrain.structures import DataSample
 
-from armlab.models import (ConcatFusion, FiLMFusion, FrameResNet, GatedFusion,
+from armlab.models import (BaseFusion, ConcatFusion, FiLMFusion, FrameResNet, GatedFusion,
                            MultimodalClassifier, SpectrogramResNet, SumFusion)
 from armlab.registry import MODELS
 
@@ -90,6 +90,28 @@ def test_zero_fill_mask_equals_zeroed_features(cls):
     zeroed = dict(feats, visual=torch.zeros_like(feats['visual']))
     torch.testing.assert_close(fusion(feats, present=present),
                                fusion(zeroed))
+
+
+@pytest.mark.parametrize('cls', [ConcatFusion, SumFusion])
+@pytest.mark.parametrize('fill', ['zero', 'mean', 'learned'])
+def test_additive_subset_logits_match_full_passes(cls, fill):
+    """The per-modality fast path equals one masked fusion pass per subset."""
+    fusion = build_fusion(cls, fill=fill)
+    if fill == 'learned':
+        with torch.no_grad():
+            for token in fusion.fill_tokens.values():
+                token.normal_()
+    if fill == 'mean':
+        fusion.train()
+        fusion(make_feats(seed=1))
+        fusion.eval()
+    feats = make_feats()
+    weights = torch.tensor([1.3, 0.7])
+    subsets = [(), ('audio', ), ('visual', ), ('audio', 'visual')]
+    fast = fusion.subset_logits(feats, subsets, weights)
+    slow = BaseFusion.subset_logits(fusion, feats, subsets, weights)
+    for s in subsets:
+        torch.testing.assert_close(fast[s], slow[s])
 
 
 def test_mask_is_per_sample():

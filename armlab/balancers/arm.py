@@ -31,8 +31,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from armlab.evaluation.valuation import (modality_information,
-                                         pointwise_contributions,
-                                         subset_predictions)
+                                         pointwise_contributions)
 from armlab.registry import HOOKS, MODELS
 from .base import Balancer
 
@@ -332,8 +331,8 @@ class ARMHook(Hook):
             keep_t = torch.tensor(keep, device=labels.device)
             feats = {m: f[keep_t] for m, f in feats.items()}
             labels = labels[keep_t]
-            phi = pointwise_contributions(model, feats, labels)['shapley']
-            preds = subset_predictions(model, feats)
+            values = pointwise_contributions(model, feats, labels)
+            phi, preds = values['shapley'], values['predictions']
             for k, i in enumerate(keep):
                 rows.append((idx[i], [float(phi[m][k])
                                       for m in model.modalities],

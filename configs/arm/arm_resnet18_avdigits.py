@@ -17,6 +17,6 @@ train_dataloader = dict(
                  mode='weighted'))
 custom_hooks = [
     dict(type='ARMHook', dataloader='train_eval_dataloader',
-         warmup_epochs=warmup_epochs, interval=1, subset=1.0,
+         warmup_epochs=warmup_epochs, interval=1, subset=0.25,
          resample=dict(enable=True, score='min', rule='tercile', p_mask=1.0))
 ]

@@ -16,7 +16,6 @@ that is allowed to see labels, never inside ``predict``.
 from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 
 from .information import conditional_mutual_information, entropy
 from .information import mutual_information
@@ -59,21 +58,33 @@ def subset_log_likelihoods(model,
     Returns:
         dict: subset (tuple in model order, ``()`` included) -> (B,) tensor.
     """
-    feats = _detached(feats)
-    batch = next(iter(feats.values())).shape[0]
-    labels = _check_labels(labels, batch)
-    subsets = model.all_subsets()
-    if prior is not None:
-        subsets = [s for s in subsets if s]
+    return _log_likelihoods(model, _masked(model, feats, weights), labels,
+                            prior)
+
+
+def _masked(model, feats: Mapping[str, torch.Tensor],
+            weights: Optional[torch.Tensor]) -> Dict[Subset, torch.Tensor]:
+    """Logits of every subset, without gradient (one masked forward)."""
     with torch.no_grad():
-        logits = model.masked_logits(feats, subsets=subsets, weights=weights)
-        out = {}
-        for subset, z in logits.items():
-            y = labels.to(z.device)
-            out[subset] = F.log_softmax(z.float(), dim=1).gather(
-                1, y[:, None]).squeeze(1)
-        if prior is not None:
-            out[()] = _log_prior(prior, labels, logits[subsets[0]])
+        return model.masked_logits(_detached(feats), weights=weights)
+
+
+def _log_likelihoods(model, logits: Dict[Subset, torch.Tensor],
+                     labels: torch.Tensor,
+                     prior: Optional[torch.Tensor]
+                     ) -> Dict[Subset, torch.Tensor]:
+    """ℓ_S = log softmax(z_S)[y] from the subsets' logits."""
+    full = logits[tuple(model.modalities)]
+    labels = _check_labels(labels, full.shape[0]).to(full.device)
+    # z_y - logsumexp(z) equals log_softmax(z)[y] and is ~3x faster on
+    # CPU for the narrow (B, K) logits of the valuation.
+    out = {
+        subset: z.float().gather(1, labels[:, None]).squeeze(1) -
+        torch.logsumexp(z.float(), dim=1)
+        for subset, z in logits.items() if subset or prior is None
+    }
+    if prior is not None:
+        out[()] = _log_prior(prior, labels, full)
     return {s: out[s] for s in model.all_subsets()}
 
 
@@ -112,9 +123,12 @@ def pointwise_contributions(model,
 
     Returns:
         dict: ``shapley``, ``mi``, ``cmi``: modality -> (B,) tensor;
-        ``log_lik``: subset -> (B,) tensor (see ``subset_log_likelihoods``).
+        ``log_lik``: subset -> (B,) tensor (see ``subset_log_likelihoods``);
+        ``predictions``: non-empty subset -> (B,) argmax class, from the same
+        masked forward (see ``subset_predictions``).
     """
-    log_lik = subset_log_likelihoods(model, feats, labels, prior, weights)
+    logits = _masked(model, feats, weights)
+    log_lik = _log_likelihoods(model, logits, labels, prior)
     modalities = tuple(model.modalities)
     full = log_lik[modalities]
     empty = log_lik[()]
@@ -123,8 +137,9 @@ def pointwise_contributions(model,
         rest = tuple(o for o in modalities if o != m)
         mi[m] = log_lik[(m, )] - empty
         cmi[m] = full - log_lik[rest]
+    predictions = {s: z.argmax(1) for s, z in logits.items() if s}
     return dict(shapley=shapley_values(log_lik, modalities), mi=mi, cmi=cmi,
-                log_lik=log_lik)
+                log_lik=log_lik, predictions=predictions)
 
 
 def subset_predictions(model,

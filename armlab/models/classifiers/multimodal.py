@@ -102,18 +102,6 @@ class MultimodalClassifier(BaseModel):
             weights = self.modality_weights.clone()
         return self.fusion(feats, weights=weights, present=present)
 
-    def subset_mask(self, subset: Iterable[str], batch_size: int,
-                    device=None) -> torch.Tensor:
-        """(B, M) bool mask with only the modalities of ``subset`` present."""
-        subset = tuple(subset)
-        unknown = [m for m in subset if m not in self.modalities]
-        if unknown:
-            raise KeyError(f'unknown modalities {unknown}; the model has '
-                           f'{self.modalities}')
-        row = torch.tensor([m in subset for m in self.modalities],
-                           device=device)
-        return row.expand(batch_size, -1)
-
     def masked_logits(self,
                       feats: Dict[str, torch.Tensor],
                       subsets: Optional[Iterable[Sequence[str]]] = None,
@@ -132,13 +120,16 @@ class MultimodalClassifier(BaseModel):
         """
         if subsets is None:
             subsets = self.all_subsets()
-        batch = next(iter(feats.values()))
-        out = {}
+        keys = []
         for subset in subsets:
-            key = tuple(m for m in self.modalities if m in subset)
-            present = self.subset_mask(key, batch.shape[0], batch.device)
-            out[key] = self.fuse(feats, present=present, weights=weights)
-        return out
+            unknown = [m for m in subset if m not in self.modalities]
+            if unknown:
+                raise KeyError(f'unknown modalities {unknown}; the model '
+                               f'has {self.modalities}')
+            keys.append(tuple(m for m in self.modalities if m in subset))
+        if weights is None:
+            weights = self.modality_weights.clone()
+        return self.fusion.subset_logits(feats, keys, weights)
 
     def all_subsets(self) -> List[Subset]:
         """Every subset of the modalities, from empty to full."""

@@ -5,7 +5,7 @@ modalities by the fill before the fusion-specific ``fuse``. Per-modality
 accuracy, Shapley values, ARM, AGM, robustness and active learning all reach
 it through :meth:`MultimodalClassifier.masked_logits`.
 """
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -83,6 +83,19 @@ class BaseFusion(nn.Module):
             mean.lerp_(feats[m].detach().float().mean(0), self.fill_momentum)
 
     # -- forward ----------------------------------------------------------
+    def weighted(self, feats: Dict[str, torch.Tensor],
+                 weights: Optional[torch.Tensor] = None
+                 ) -> List[torch.Tensor]:
+        """Features in modality order, each scaled by its weight."""
+        out = []
+        for i, m in enumerate(self.modalities):
+            if m not in feats:
+                raise KeyError(f'{type(self).__name__}: no features for '
+                               f'modality {m!r} (got {sorted(feats)})')
+            h = feats[m]
+            out.append(h if weights is None else h * weights[i].to(h.dtype))
+        return out
+
     def prepare(self,
                 feats: Dict[str, torch.Tensor],
                 weights: Optional[torch.Tensor] = None,
@@ -96,18 +109,13 @@ class BaseFusion(nn.Module):
         """
         if self.fill == 'mean' and self.training and present is None:
             self._update_fill_mean(feats)
+        xs = self.weighted(feats, weights)
+        if present is None:
+            return xs
         out = []
-        for i, m in enumerate(self.modalities):
-            if m not in feats:
-                raise KeyError(f'{type(self).__name__}: no features for '
-                               f'modality {m!r} (got {sorted(feats)})')
-            h = feats[m]
-            if weights is not None:
-                h = h * weights[i].to(h.dtype)
-            if present is not None:
-                keep = present[:, i].to(h.device).view(-1, 1)
-                h = torch.where(keep, h, self.fill_value(m, h))
-            out.append(h)
+        for i, (m, h) in enumerate(zip(self.modalities, xs)):
+            keep = present[:, i].to(h.device).view(-1, 1)
+            out.append(torch.where(keep, h, self.fill_value(m, h)))
         return out
 
     def forward(self,
@@ -119,6 +127,51 @@ class BaseFusion(nn.Module):
 
     def fuse(self, xs: List[torch.Tensor]) -> torch.Tensor:
         raise NotImplementedError
+
+    def subset_logits(self, feats: Dict[str, torch.Tensor],
+                      subsets: Sequence[Tuple[str, ...]],
+                      weights: Optional[torch.Tensor] = None
+                      ) -> Dict[Tuple[str, ...], torch.Tensor]:
+        """Logits of the whole batch with only each subset present.
+
+        One full fusion pass per subset; additive fusions override this
+        with a pass per modality (the valuation's hot path).
+        """
+        batch = next(iter(feats.values()))
+        out = {}
+        for subset in subsets:
+            row = torch.tensor([m in subset for m in self.modalities],
+                               device=batch.device)
+            out[subset] = self(feats, weights,
+                               row.expand(batch.shape[0], -1))
+        return out
+
+    def _additive_subset_logits(self, feats, subsets, weights,
+                                matrices: List[torch.Tensor],
+                                bias: torch.Tensor
+                                ) -> Dict[Tuple[str, ...], torch.Tensor]:
+        """z_S = bias + sum_{m in S} alpha_m W_m h_m + sum_{m not in S}
+        W_m fill_m, for fusions whose logits are a sum over modalities.
+
+        One (B, D_m) x (D_m, K) product per modality, whatever the number of
+        subsets; the weights scale the (B, K) products, not the features.
+        """
+        hs = [feats[m] for m in self.modalities]
+        present = [h @ w.t() for h, w in zip(hs, matrices)]
+        if weights is not None:
+            present = [z * weights[i].to(z.dtype)
+                       for i, z in enumerate(present)]
+        absent = [
+            self.fill_value(m, h[:1]) @ w.t()
+            for m, h, w in zip(self.modalities, hs, matrices)
+        ]
+        out = {}
+        for subset in subsets:
+            z = bias
+            for i, m in enumerate(self.modalities):
+                z = z + (present[i] if m in subset else absent[i])
+            out[subset] = z.expand(hs[0].shape[0], -1)
+        return out
 
     def decompose(self, feats: Dict[str, torch.Tensor],
                   weights: Optional[torch.Tensor] = None

@@ -25,6 +25,11 @@ class ConcatFusion(BaseFusion):
     def fuse(self, xs: List[torch.Tensor]) -> torch.Tensor:
         return self.fc(torch.cat(xs, dim=1))
 
+    def subset_logits(self, feats, subsets, weights=None):
+        blocks = self.fc.weight.split(list(self.in_channels.values()), dim=1)
+        return self._additive_subset_logits(feats, subsets, weights, blocks,
+                                            self.fc.bias)
+
     def decompose(self, feats: Dict[str, torch.Tensor],
                   weights: Optional[torch.Tensor] = None
                   ) -> Dict[str, torch.Tensor]:

@@ -28,6 +28,12 @@ class SumFusion(BaseFusion):
     def fuse(self, xs: List[torch.Tensor]) -> torch.Tensor:
         return sum(self.heads[m](x) for m, x in zip(self.modalities, xs))
 
+    def subset_logits(self, feats, subsets, weights=None):
+        heads = [self.heads[m] for m in self.modalities]
+        return self._additive_subset_logits(
+            feats, subsets, weights, [h.weight for h in heads],
+            sum(h.bias for h in heads))
+
     def decompose(self, feats: Dict[str, torch.Tensor],
                   weights: Optional[torch.Tensor] = None
                   ) -> Dict[str, torch.Tensor]:
