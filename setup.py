@@ -22,6 +22,7 @@ INSTALL_REQUIRES = [
     'soundfile==0.14.0',
     'scipy',
     'scikit-learn',
+    'threadpoolctl',
     'espeakng-loader==0.2.4',
     'matplotlib',
     'tqdm',

@@ -11,7 +11,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from armlab.engine.launch import merge_cli_options, setup_distributed
-from armlab.utils import register_all_modules
+from armlab.utils import limit_blas_threads, register_all_modules
 
 
 def parse_args():
@@ -38,6 +38,7 @@ def parse_args():
 def main():
     args = parse_args()
     register_all_modules()
+    limit_blas_threads()
     for path, what in ((args.config, 'config'), (args.checkpoint,
                                                  'checkpoint')):
         if not osp.isfile(path):

@@ -10,7 +10,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from armlab.engine.launch import merge_cli_options, setup_distributed
-from armlab.utils import register_all_modules
+from armlab.utils import limit_blas_threads, register_all_modules
 
 
 def parse_args():
@@ -83,6 +83,7 @@ def build_config(args) -> Config:
 def main():
     args = parse_args()
     register_all_modules()
+    limit_blas_threads()
     cfg = build_config(args)
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -64,3 +64,4 @@ def merge_cli_options(cfg: Config, cfg_options) -> None:
 def _is_new_leaf_allowed(node: dict) -> bool:
     # Module configs (with a ``type``) accept any constructor argument.
     return 'type' in node
+

@@ -19,7 +19,9 @@ from typing import (Any, Dict, Iterator, List, NamedTuple, Optional,
                     Sequence, Tuple)
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
+from armlab.utils.threads import limit_blas_threads
 from .sources import (DIGIT_WORDS, FsddRecording, list_fsdd,
                       load_visual_source, read_fsdd, split_fsdd)
 
@@ -402,12 +404,14 @@ def _run_writers(tasks: Iterator[_Task], settings: _WriteSettings,
         num_workers = min(2, os.cpu_count() or 1) \
             if total >= _PARALLEL_MIN_SAMPLES else 0
     if num_workers <= 0:
-        for chunk in _chunks(tasks, _CHUNK):
-            yield _write_chunk(chunk, settings)
+        # Spinning BLAS threads slow the spectrograms (armlab.utils.threads).
+        with threadpool_limits(limits=1, user_api='blas'):
+            for chunk in _chunks(tasks, _CHUNK):
+                yield _write_chunk(chunk, settings)
         return
     import multiprocessing
     context = multiprocessing.get_context('spawn')
-    with context.Pool(num_workers) as pool:
+    with context.Pool(num_workers, initializer=limit_blas_threads) as pool:
         pending: collections.deque = collections.deque()
         for chunk in _chunks(tasks, _CHUNK):
             pending.append(pool.apply_async(_write_chunk, (chunk, settings)))
