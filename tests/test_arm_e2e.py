@@ -10,12 +10,13 @@ from armlab.utils.scalars import epoch_series, load_scalars
 CONFIG = REPO / 'configs' / 'arm' / 'arm_resnet18_avdigits.py'
 
 
-def arm_options(root, epochs=2):
+def arm_options(root, epochs=2, subset=1.0):
     # Warm-up of one epoch, so that the valuation, the re-sampling plan and
     # the feature weights all act within two epochs.
     return [*tiny_options(root, epochs=epochs),
             'model.balancer.feature_weights.start_epoch=1',
-            'custom_hooks.0.warmup_epochs=1']
+            'custom_hooks.0.warmup_epochs=1',
+            f'custom_hooks.0.subset={subset}']
 
 
 @pytest.fixture(scope='module')
@@ -61,10 +62,11 @@ def test_arm_resumes_with_its_plan(tiny_root, tmp_path):
     plan = torch.load(work / 'epoch_1.pth', weights_only=False)['arm_hook']
     assert plan['plan'] is not None
     proc = run_tool('tools/train.py', CONFIG, '--work-dir', work, '--resume',
-                    '--cfg-options', *arm_options(tiny_root))
+                    '--cfg-options', *arm_options(tiny_root, subset=0.5))
     log = proc.stdout + proc.stderr
     assert 'resumed epoch: 1' in log
-    assert 'ARM valuation after epoch 2' in log
+    # Only the chosen half of the training set is loaded and valued.
+    assert 'ARM valuation after epoch 2 on 30 training samples' in log
 
 
 def test_test_tool_and_plot(arm_run, tiny_root, tmp_path):

@@ -25,10 +25,11 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.dist import all_gather_object
+from mmengine.dist import all_gather_object, get_dist_info
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from torch.utils.data import DataLoader
 
 from armlab.evaluation.valuation import (modality_information,
                                          pointwise_contributions)
@@ -308,39 +309,26 @@ class ARMHook(Hook):
                                    'dataloader to value the training set')
                 cfg = runner.cfg[cfg]
             self._loader = runner.build_dataloader(cfg, seed=runner.seed)
-        dataset = self._loader.dataset
-        n = len(dataset)
-        chosen = None
-        if self.subset < 1:
-            rng = np.random.default_rng(self.seed + epoch)
-            chosen = set(rng.choice(n, int(np.ceil(self.subset * n)),
-                                    replace=False).tolist())
+        loader = self._subset_loader(epoch)
         was_training = model.training
         model.eval()
         rows: List[tuple] = []
-        for batch in self._loader:
+        for batch in loader:
             data = model.data_preprocessor(batch, False)
             samples = data['data_samples']
-            idx = [int(ds.sample_idx) for ds in samples]
-            keep = [i for i, j in enumerate(idx)
-                    if chosen is None or j in chosen]
-            if not keep:
-                continue
             feats = model.extract_feat(data['inputs'])
             labels = torch.cat([ds.gt_label for ds in samples])
-            keep_t = torch.tensor(keep, device=labels.device)
-            feats = {m: f[keep_t] for m, f in feats.items()}
-            labels = labels[keep_t]
             values = pointwise_contributions(model, feats, labels)
             phi, preds = values['shapley'], values['predictions']
-            for k, i in enumerate(keep):
-                rows.append((idx[i], [float(phi[m][k])
-                                      for m in model.modalities],
+            for k, ds in enumerate(samples):
+                rows.append((int(ds.sample_idx),
+                             [float(phi[m][k]) for m in model.modalities],
                              int(labels[k]),
                              [int(preds[(m, )][k])
                               for m in model.modalities]))
         model.train(was_training)
         rows = [r for part in all_gather_object(rows) for r in part]
+        n = len(loader.dataset)
         if self._phi is None or len(self._phi) != n:
             self._phi = np.full((n, len(model.modalities)), np.nan)
         index = np.array([r[0] for r in rows])
@@ -355,6 +343,26 @@ class ARMHook(Hook):
         info['phi_plugin'] = [float(info['phi'][m]) for m in model.modalities]
         info['valued'] = len(rows)
         return self._phi.copy(), info
+
+    def _subset_loader(self, epoch: int) -> DataLoader:
+        """This rank's share of the samples valued after ``epoch``.
+
+        Only the chosen subset is loaded: the pipeline, not the model, is
+        most of the valuation's cost.
+        """
+        dataset = self._loader.dataset
+        n = len(dataset)
+        chosen = np.arange(n)
+        if self.subset < 1:
+            rng = np.random.default_rng(self.seed + epoch)
+            chosen = np.sort(rng.choice(n, int(np.ceil(self.subset * n)),
+                                        replace=False))
+        rank, world_size = get_dist_info()
+        return DataLoader(
+            dataset, batch_size=self._loader.batch_size,
+            sampler=chosen[rank::world_size].tolist(),
+            num_workers=self._loader.num_workers,
+            collate_fn=self._loader.collate_fn)
 
     def _log(self, runner, model, phi, info, epoch) -> None:
         scalars = {}
