@@ -1,6 +1,7 @@
 """armlab's registries: children of mmpretrain's, so that every mmpretrain and
 mmengine module (ResNet, SGD, CheckpointHook, ...) builds from an armlab config
 while armlab's own modules live in the ``armlab`` scope."""
+from mmengine.registry import MODEL_WRAPPERS as MMENGINE_MODEL_WRAPPERS
 from mmengine.registry import Registry
 from mmpretrain import registry as mmpretrain_registry
 
@@ -30,7 +31,9 @@ TRANSFORMS = _child('transform', mmpretrain_registry.TRANSFORMS,
                     ['armlab.datasets'])
 MODELS = _child('model', mmpretrain_registry.MODELS,
                 ['armlab.models', 'armlab.balancers'])
-MODEL_WRAPPERS = _child('model_wrapper', mmpretrain_registry.MODEL_WRAPPERS,
+# A direct child of mmengine's: the Runner looks wrappers up in mmengine's
+# root registry, which resolves 'armlab.<Name>' only among its children.
+MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS,
                         ['armlab.models'])
 METRICS = _child('metric', mmpretrain_registry.METRICS, ['armlab.evaluation'])
 EVALUATORS = _child('evaluator', mmpretrain_registry.EVALUATORS,

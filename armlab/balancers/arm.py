@@ -25,7 +25,8 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.dist import all_gather_object, get_dist_info
+from mmengine.dist import all_gather_object, get_dist_info, get_world_size
+from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
@@ -50,6 +51,14 @@ def contribution_weights(phi: torch.Tensor, gamma: float, max_weight: float,
         return torch.ones_like(phi)
     g = phi.log().mean().exp()
     return (g / phi).pow(gamma).clamp(1.0 / max_weight, max_weight)
+
+
+def all_reduce_mean(value: torch.Tensor) -> torch.Tensor:
+    """Mean of ``value`` over the ranks of a distributed run (else itself)."""
+    if get_world_size() > 1:
+        value = value.clone()
+        all_reduce(value, op='mean')
+    return value
 
 
 def smooth_max(losses: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -127,8 +136,10 @@ class ARMBalancer(Balancer):
         if self._active(self.fw) and self.fw['source'] == 'batch':
             detached = {m: f.detach() for m, f in feats.items()}
             phi = pointwise_contributions(model, detached, labels)['shapley']
-            self.update_contributions(
-                model, torch.stack([phi[m].mean() for m in model.modalities]))
+            phi = torch.stack([phi[m].mean() for m in model.modalities])
+            # One batch mean over all ranks, so every rank keeps the same
+            # weights (buffers are not broadcast during training).
+            self.update_contributions(model, all_reduce_mean(phi))
         if self._active(self.mm):
             losses['loss_minmax'] = self.mm['loss_weight'] * \
                 self.minmax_loss(model, feats, labels)

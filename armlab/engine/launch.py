@@ -19,7 +19,9 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
     cfg.launcher = launcher
     if launcher == 'none':
         return
-    wrapper = dict(type='MultimodalDistributedDataParallel',
+    # The scope prefix is needed: mmengine looks the wrapper type up in its
+    # root registry, which does not search child scopes by default.
+    wrapper = dict(type='armlab.MultimodalDistributedDataParallel',
                    broadcast_buffers=False,
                    find_unused_parameters=cfg.get('find_unused_parameters',
                                                   False))
