@@ -32,8 +32,6 @@ from mmpretrain.structures import DataSample
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from armlab.balancers.arm import ARMBalancer  # noqa: E402
-from armlab.balancers.base import Balancer  # noqa: E402
 from armlab.evaluation.valuation import (modality_information,  # noqa: E402
                                          pointwise_contributions)
 from armlab.models import MultimodalClassifier  # noqa: E402

@@ -4,7 +4,7 @@ import pytest
 import torch
 from mmpretrain.structures import DataSample
 
-from armlab.balancers.arm import (ARMBalancer, contribution_weights,
+from armlab.balancers.arm import (contribution_weights,
                                   repeat_plan, smooth_max)
 from armlab.datasets.samplers import ResamplingSampler
 from armlab.evaluation.valuation import pointwise_contributions

@@ -1,7 +1,6 @@
 """The AV-Digits config pipeline on real builds: the embedded one (sklearn
 digits + espeak) and the all-real one (MNIST + FSDD from ../shared)."""
 import numpy as np
-import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
