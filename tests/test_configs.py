@@ -1,0 +1,35 @@
+"""Every shipped method config parses, builds its model, and names
+registered modules only."""
+from pathlib import Path
+
+import pytest
+from mmengine.config import Config
+
+from armlab.registry import DATA_SAMPLERS, DATASETS, HOOKS, MODELS
+
+CONFIGS = sorted(
+    p for p in (Path(__file__).resolve().parents[1] / 'configs').rglob('*.py')
+    if '_base_' not in p.parts)
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
+def test_config_builds(path):
+    cfg = Config.fromfile(str(path))
+    model = MODELS.build(cfg.model)
+    assert model.num_classes == 10
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader',
+                 'train_eval_dataloader'):
+        loader = cfg[name]
+        assert DATASETS.get(loader.dataset.type) is not None
+        assert DATA_SAMPLERS.get(loader.sampler.type) is not None
+    for hook in cfg.get('custom_hooks', []):
+        assert HOOKS.get(hook.type) is not None
+
+
+def test_arm_ablations_keep_the_valuation_settings():
+    root = Path(__file__).resolve().parents[1] / 'configs' / 'arm'
+    base = Config.fromfile(str(root / 'arm_resnet18_avdigits.py'))
+    for path in root.glob('arm-*-only_*.py'):
+        hook = Config.fromfile(str(path)).custom_hooks[0]
+        assert hook.subset == base.custom_hooks[0].subset, path.name
+        assert hook.warmup_epochs == base.custom_hooks[0].warmup_epochs
