@@ -5,7 +5,11 @@
    joint-training balancer and one with ARM (feature weights + min-max loss
    every step, plus the hook's per-epoch valuation pass over ``--subset`` of
    the training set). The two alternate ``--repeats`` times; the ratio of the
-   medians is reported (target <= 1.15).
+   medians is reported (target <= 1.15). Scope: model compute only. The data
+   pipeline is excluded; on AV-Digits it costs about as much per sample as
+   the model, and the hook's pass loads its subset through it, so end-to-end
+   runs (tools/analysis/compare_methods.py reports wall time per epoch) show
+   a larger ratio than this one.
 2. Valuation throughput: armlab's vectorised valuation (masked heads on cached
    features, pointwise Shapley, plug-in MI/CMI through bincount) against a
    naive per-sample Python/numpy implementation of the same quantities
@@ -122,7 +126,9 @@ def epoch_ratio(args) -> dict:
                 arm_epoch_s=arm_epoch,
                 ratio_arm_over_joint=arm_epoch / med['joint'],
                 ratio_steps_only=med['arm_step'] / med['joint'],
-                valuation_subset=args.subset, target_ratio=1.15)
+                valuation_subset=args.subset, target_ratio=1.15,
+                scope='model compute on in-memory batches; data loading '
+                'excluded')
 
 
 # -- naive reference -----------------------------------------------------------
