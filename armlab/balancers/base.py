@@ -9,6 +9,7 @@ own file. The base class is plain joint training.
 from typing import Callable, Dict, List, Optional
 
 import torch
+from mmengine.logging import MessageHub
 from torch import nn
 
 from armlab.registry import MODELS
@@ -17,6 +18,28 @@ from armlab.registry import MODELS
 @MODELS.register_module(name=['Balancer', 'JointTraining'])
 class Balancer(nn.Module):
     """No-op balancer: joint training with the fused cross-entropy only."""
+
+    # -- helpers shared by every method ---------------------------------------
+    @staticmethod
+    def current_epoch() -> int:
+        """The 0-based training epoch, as mmengine's RuntimeInfoHook records
+        it (0 outside a runner), so that balancers need no hook for it."""
+        return int(MessageHub.get_current_instance().get_info('epoch', 0))
+
+    @staticmethod
+    def current_iter() -> int:
+        """The global training iteration (0 outside a runner)."""
+        return int(MessageHub.get_current_instance().get_info('iter', 0))
+
+    @staticmethod
+    def labels(data_samples: List) -> torch.Tensor:
+        """The (B,) ground-truth labels of a batch."""
+        return torch.cat([ds.gt_label for ds in data_samples])
+
+    @staticmethod
+    def in_window(epoch: int, start: int, end: Optional[int]) -> bool:
+        """True when ``start <= epoch < end`` (``end=None``: no end)."""
+        return epoch >= start and (end is None or epoch < end)
 
     def losses(self, model: nn.Module, feats: Dict[str, torch.Tensor],
                logits: torch.Tensor, data_samples: List,

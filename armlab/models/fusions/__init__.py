@@ -1,3 +1,4 @@
+from . import shared_head  # noqa: F401  (SharedHeadFusion)
 from .base import BaseFusion
 from .concat import ConcatFusion
 from .film import FiLMFusion
