@@ -66,3 +66,38 @@ def test_process_and_compute_through_the_evaluator_interface():
     assert m['acc_visual_mask'] == pytest.approx(200 / 3)
     assert m['acc_erased_visual'] == pytest.approx(50.0)
     assert 'acc_erased_audio' not in m
+
+
+def test_shapley_contributions_of_accuracy_by_hand():
+    target = torch.tensor([0, 1, 2, 0])
+    subset_labels = {                                   # accuracy
+        'audio+visual': torch.tensor([0, 1, 2, 0]),     # 100
+        'audio': torch.tensor([0, 1, 2, 1]),            # 75
+        'visual': torch.tensor([0, 2, 1, 1]),           # 25
+        'none': torch.tensor([0, 0, 0, 0]),             # 50
+    }
+    m = MultimodalAccuracy.shapley_contributions(subset_labels, target)
+    # phi_a = 1/2[(75 - 50) + (100 - 25)] = 50; phi_v = 1/2[(25 - 50) +
+    # (100 - 75)] = 0; they sum to v(av) - v(none) = 50.
+    assert m['shapley_audio'] == pytest.approx(50.0)
+    assert m['shapley_visual'] == pytest.approx(0.0)
+    assert m['shapley_share_audio'] == pytest.approx(100.0)
+    assert m['shapley_share_visual'] == pytest.approx(0.0)
+
+
+def test_shapley_contributions_reach_the_metric_through_process():
+    metric = MultimodalAccuracy(topk=(1, ))
+    outputs = []
+    for label, a, v in ((0, 0, 1), (1, 1, 1), (2, 0, 2), (0, 0, 0)):
+        ds = DataSample().set_gt_label(label).set_pred_score(
+            one_hot_scores([label])[0])
+        ds.set_field({'audio+visual': torch.tensor(label),
+                      'audio': torch.tensor(a), 'visual': torch.tensor(v),
+                      'none': torch.tensor(2)}, 'subset_labels',
+                     field_type='data')
+        outputs.append(ds.to_dict())
+    metric.process(None, outputs)
+    m = metric.evaluate(4)
+    # v(av)=100, v(a)=75, v(v)=75, v(none)=25: phi_a = phi_v = 37.5.
+    assert m['shapley_audio'] == pytest.approx(37.5)
+    assert m['shapley_share_visual'] == pytest.approx(50.0)

@@ -195,6 +195,9 @@ def test_predict_reads_no_labels_and_reports_modalities():
         torch.testing.assert_close(a.pred_score, b.pred_score)
         assert set(a.modality_scores) == {'audio_mask', 'visual_mask',
                                           'audio_decomp', 'visual_decomp'}
+        assert set(a.subset_labels) == {'audio+visual', 'audio', 'visual',
+                                        'none'}
+        assert int(a.subset_labels['audio+visual']) == int(a.pred_label)
 
 
 def test_sample_masks_reach_the_fusion():
@@ -256,3 +259,13 @@ def test_classifier_builds_from_registry():
         num_classes=K,
         data_preprocessor=dict(type='mmengine.BaseDataPreprocessor')))
     assert model(tiny_inputs(), mode='tensor').shape == (3, K)
+
+
+def test_nan_loss_names_the_culprit():
+    model = tiny_classifier()
+    losses = {'loss_cls': torch.tensor(1.0),
+              'loss_extra': torch.tensor(float('nan'))}
+    with pytest.raises(FloatingPointError, match='loss_extra'):
+        model.parse_losses(losses)
+    loss, _ = model.parse_losses({'loss_cls': torch.tensor(2.0)})
+    assert float(loss) == 2.0

@@ -7,6 +7,7 @@ not a new class, and one class serves every split.
 """
 import csv
 import json
+import logging
 import os
 import os.path as osp
 from typing import (Any, Callable, Dict, List, Optional, Sequence, Tuple,
@@ -14,11 +15,14 @@ from typing import (Any, Callable, Dict, List, Optional, Sequence, Tuple,
 
 import numpy as np
 from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
 
 from armlab.registry import DATASETS
 
 #: Number of missing files quoted in the error message before "and N more".
 _MAX_REPORTED = 5
+#: Consecutive unreadable samples after which skipping gives up.
+_MAX_BAD_IN_A_ROW = 20
 
 
 @DATASETS.register_module()
@@ -51,6 +55,13 @@ class MultimodalDataset(BaseDataset):
         metainfo: Meta information that overrides the annotation file's,
             e.g. ``dict(classes=[...])`` for a CSV with class names.
         check_files: Check at construction that every referenced path exists.
+        skip_bad_samples: Where a sample's files are missing (at
+            construction) or cannot be read (in the pipeline: ``OSError`` or
+            ``ValueError``), log a warning and drop it or serve the next good
+            sample instead of failing. Served replacements carry the bad
+            sample ids in ``skipped_samples``, which ``BadSampleHook``
+            counts and reports at the end of each epoch. Off by default: a
+            bad file is an error that names it.
         **kwargs: Other :class:`mmengine.dataset.BaseDataset` arguments
             (``indices``, ``serialize_data``, ``lazy_init``, ...).
     """
@@ -63,11 +74,13 @@ class MultimodalDataset(BaseDataset):
                  test_mode: bool = False,
                  metainfo: Optional[dict] = None,
                  check_files: bool = True,
+                 skip_bad_samples: bool = False,
                  **kwargs) -> None:
         if isinstance(modalities, str):
             modalities = (modalities, )
         self.modalities = tuple(modalities)
         self.check_files = check_files
+        self.skip_bad_samples = skip_bad_samples
         metainfo = dict(metainfo or {})
         metainfo['modalities'] = self.modalities
         kwargs.setdefault('data_prefix', dict())
@@ -122,13 +135,31 @@ class MultimodalDataset(BaseDataset):
     def prepare_data(self, idx: Union[int, Tuple[int, Sequence[bool]]]
                      ) -> Any:
         """Run the pipeline on sample ``idx`` (or on a masked copy)."""
-        if not isinstance(idx, tuple):
-            return super().prepare_data(idx)
-        index, present = idx
-        data_info = self.get_data_info(int(index))
-        data_info['modality_mask'] = dict(
-            zip(self.modalities, map(bool, present)))
-        return self.pipeline(data_info)
+        index, present = idx if isinstance(idx, tuple) else (idx, None)
+        skipped: List[str] = []
+        while True:
+            data_info = self.get_data_info(int(index))
+            if present is not None:
+                data_info['modality_mask'] = dict(
+                    zip(self.modalities, map(bool, present)))
+            if skipped:
+                data_info['skipped_samples'] = list(skipped)
+            if not self.skip_bad_samples:
+                return self.pipeline(data_info)
+            try:
+                return self.pipeline(data_info)
+            except (OSError, ValueError) as err:
+                skipped.append(str(data_info['sample_id']))
+                if len(skipped) >= min(_MAX_BAD_IN_A_ROW, len(self)):
+                    raise RuntimeError(
+                        f'{self.ann_file}: {len(skipped)} samples in a row '
+                        f'failed (skip_bad_samples=True), which points to '
+                        f'the pipeline or config rather than bad files; '
+                        f'last error: {err}') from err
+                print_log(f'{type(self).__name__}: skipping bad sample '
+                          f'{data_info["sample_id"]!r} ({err})',
+                          logger='current', level=logging.WARNING)
+                index = (int(index) + 1) % len(self)
 
     def _check_masked_index(self, idx: tuple) -> None:
         if len(idx) != 2:
@@ -298,6 +329,18 @@ class MultimodalDataset(BaseDataset):
         missing = [(info['sample_id'], info[f'{key}_path'])
                    for info in data_list for key in info['path_keys']
                    if not os.path.exists(info[f'{key}_path'])]
+        if missing and self.skip_bad_samples:
+            bad = {sid for sid, _ in missing}
+            if len(bad) == len(data_list):
+                raise FileNotFoundError(
+                    f'{self.ann_file}: no sample has all its files '
+                    f'(data_root={self.data_root!r}), e.g. {missing[0][1]}')
+            data_list[:] = [i for i in data_list if i['sample_id'] not in bad]
+            print_log(f'{self.ann_file}: dropped {len(bad)} sample(s) with '
+                      f'missing files (skip_bad_samples=True), e.g. '
+                      f'{missing[0][1]}', logger='current',
+                      level=logging.WARNING)
+            return
         if missing:
             shown = '; '.join(f'sample {sid!r}: {path}'
                               for sid, path in missing[:_MAX_REPORTED])

@@ -6,10 +6,14 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # Keeps the last checkpoint (for --resume) and the best one on the
-    # validation split (never on test).
+    # validation split (never on test). Written to a temporary file and
+    # renamed, so that a crash never leaves a broken checkpoint.
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=1,
-                    save_best='accuracy/top1', rule='greater'),
+                    save_best='accuracy/top1', rule='greater',
+                    backend_args=dict(backend='atomic_local')),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Reports the samples a dataset with skip_bad_samples=True skipped.
+    bad_samples=dict(type='BadSampleHook'),
 )
 
 env_cfg = dict(

@@ -1,15 +1,18 @@
-"""Train a set of configs over seeds and tabulate them side by side.
+"""Train a set of configs over seeds (and presets) and tabulate them.
 
 Every run goes through ``tools/train.py`` (so it is exactly what a user
 runs); the checkpoint is chosen on the validation split, then the test split
-is evaluated at that checkpoint with ``tools/test.py``. The table reports mean
-and std over seeds of the validation and test metrics and the wall time per
-epoch, with the machine and the command that made it.
+is evaluated at that checkpoint with ``tools/test.py``. For each preset the
+table reports mean and std over seeds of the fused and per-modality (masked)
+test accuracies, the modalities' Shapley shares of test accuracy, the best
+validation accuracy and the wall time per epoch, with the machine and the
+command that made it; a bar plot of the same accuracies is written beside it.
 
 Usage::
 
     python tools/analysis/compare_methods.py CONFIG [CONFIG ...] \
-        --seeds 0 1 2 --out docs/results/avdigits.md [--cfg-options ...]
+        --seeds 0 1 2 --presets audio-dominant visual-dominant \
+        --out docs/results/avdigits.md [--cfg-options ...]
 """
 import argparse
 import ast
@@ -17,11 +20,12 @@ import json
 import os
 import os.path as osp
 import platform
+import re
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -30,16 +34,25 @@ sys.path.insert(0, str(REPO))
 
 from armlab.utils.scalars import epoch_series, load_scalars  # noqa: E402
 
-METRICS = ('accuracy/top1', 'f1/macro', 'acc_audio_mask', 'acc_visual_mask',
-           'acc_erased_audio')
+#: Metrics kept from every run: fused accuracy and F1, per-modality masked
+#: accuracy, accuracy on erased samples, Shapley values and shares.
+METRIC_PATTERN = re.compile(r'^(accuracy/top1|f1/macro|acc_\w+_mask|'
+                            r'acc_erased_\w+|shapley_\w+)$')
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
+           'train_eval_dataloader')
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('configs', nargs='+')
     parser.add_argument('--seeds', nargs='+', type=int, default=[0])
+    parser.add_argument(
+        '--presets', nargs='+', default=[None],
+        help='dataset presets to run each config under (set on the four '
+        'dataloaders); default: the configs as they are')
     parser.add_argument('--work-root', default='work_dirs/compare')
-    parser.add_argument('--out', help='markdown file to write')
+    parser.add_argument('--out', help='markdown file to write (the plot '
+                        'goes beside it as .png)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='passed to every run (key=value)')
     parser.add_argument('--skip-existing', action='store_true',
@@ -54,6 +67,13 @@ def run(cmd: List[str]) -> subprocess.CompletedProcess:
     return proc
 
 
+def preset_options(preset: Optional[str]) -> List[str]:
+    """--cfg-options that put every dataloader on ``preset``."""
+    if preset is None:
+        return []
+    return [f'{loader}.dataset.preset={preset}' for loader in LOADERS]
+
+
 def train_and_test(config: str, seed: int, work_dir: str,
                    options: List[str]) -> Dict[str, float]:
     """One run: train, read the best validation epoch, test there."""
@@ -65,13 +85,18 @@ def train_and_test(config: str, seed: int, work_dir: str,
     wall = time.time() - start
     rows = load_scalars(work_dir)
     epochs, top1 = epoch_series(rows, 'accuracy/top1')
+    if not epochs:
+        raise RuntimeError(f'{work_dir}: no validation accuracy was logged')
     best = int(epochs[int(np.argmax(top1))])
     result = {'best_epoch': best, 'epochs': len(epochs),
-              'wall_per_epoch_s': wall / max(len(epochs), 1)}
-    for key in METRICS:
+              'wall_per_epoch_s': wall / len(epochs)}
+    keys = {k for row in rows for k in row if METRIC_PATTERN.match(k)}
+    for key in sorted(keys):
         ep, values = epoch_series(rows, key)
+        by_epoch = dict(zip(ep, values))
+        if best in by_epoch:
+            result[f'val/{key}'] = by_epoch[best]
         if values:
-            result[f'val/{key}'] = dict(zip(ep, values))[best]
             result[f'last/{key}'] = values[-1]
     best_ckpt = sorted(Path(work_dir).glob('best_*.pth'))[-1]
     proc = run([sys.executable, 'tools/test.py', config, str(best_ckpt),
@@ -80,76 +105,152 @@ def train_and_test(config: str, seed: int, work_dir: str,
     line = [x for x in proc.stdout.splitlines()
             if x.startswith('test metrics:')][-1]
     test = ast.literal_eval(line.split(':', 1)[1].strip())
-    for key in METRICS:
-        if key in test:
-            result[f'test/{key}'] = test[key]
+    for key, value in test.items():
+        if METRIC_PATTERN.match(key):
+            result[f'test/{key}'] = value
     with open(result_file, 'w') as f:
         json.dump(result, f, indent=1)
     return result
 
 
-def summarise(results: Dict[str, List[dict]]) -> List[str]:
+def modalities_of(results: Dict[str, List[dict]]) -> List[str]:
+    """Modalities named by any run's masked accuracies, first seen first."""
+    seen: List[str] = []
+    for runs in results.values():
+        for r in runs:
+            for key in r:
+                m = re.match(r'^test/acc_(\w+)_mask$', key)
+                if m and m.group(1) not in seen:
+                    seen.append(m.group(1))
+    return seen
+
+
+def columns(modalities: List[str]) -> List[tuple]:
     cols = [('test/accuracy/top1', 'test top-1'),
-            ('test/f1/macro', 'test macro-F1'),
-            ('test/acc_audio_mask', 'test audio (masked)'),
-            ('test/acc_visual_mask', 'test visual (masked)'),
-            ('val/accuracy/top1', 'val top-1 (best)'),
-            ('wall_per_epoch_s', 's / epoch')]
+            ('test/f1/macro', 'test macro-F1')]
+    cols += [(f'test/acc_{m}_mask', f'test {m} (masked)') for m in modalities]
+    cols += [(f'test/shapley_share_{m}', f'{m} Shapley share')
+             for m in modalities]
+    cols += [('val/accuracy/top1', 'val top-1 (best)'),
+             ('wall_per_epoch_s', 's / epoch')]
+    return cols
+
+
+def cell(values: List[float]) -> str:
+    if not values:
+        return '–'
+    if len(values) == 1:
+        return f'{values[0]:.1f}'
+    return f'{np.mean(values):.1f} ± {np.std(values):.1f}'
+
+
+def summarise(results: Dict[str, List[dict]]) -> List[str]:
+    """A markdown table: one row per config, mean ± std over its runs."""
+    cols = columns(modalities_of(results))
     lines = ['| config | seeds | ' + ' | '.join(c[1] for c in cols) + ' |',
              '|---|---|' + '---|' * len(cols)]
     for config, runs in results.items():
-        cells = []
-        for key, _ in cols:
-            values = [r[key] for r in runs if key in r]
-            if not values:
-                cells.append('–')
-            elif len(values) == 1:
-                cells.append(f'{values[0]:.1f}')
-            else:
-                cells.append(f'{np.mean(values):.1f} ± {np.std(values):.1f}')
-        lines.append(f'| {osp.basename(config)[:-3]} | {len(runs)} | ' +
+        cells = [cell([r[key] for r in runs if key in r]) for key, _ in cols]
+        lines.append(f'| {config_name(config)} | {len(runs)} | ' +
                      ' | '.join(cells) + ' |')
     return lines
 
 
+def config_name(config: str) -> str:
+    return osp.splitext(osp.basename(config))[0]
+
+
+def plot(results: Dict[str, List[dict]], path: str, title: str) -> None:
+    """Grouped bars: fused and masked per-modality test accuracy per
+    config, with the std over seeds as error bars."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    modalities = modalities_of(results)
+    keys = ['test/accuracy/top1'] + [f'test/acc_{m}_mask'
+                                     for m in modalities]
+    labels = ['fused'] + [f'{m} (masked)' for m in modalities]
+    names = [config_name(c) for c in results]
+    x = np.arange(len(names))
+    width = 0.8 / len(keys)
+    fig, ax = plt.subplots(figsize=(max(6, 1.1 * len(names) + 2), 4))
+    for i, (key, label) in enumerate(zip(keys, labels)):
+        values = [[r[key] for r in runs if key in r]
+                  for runs in results.values()]
+        means = [np.mean(v) if v else np.nan for v in values]
+        stds = [np.std(v) if len(v) > 1 else 0.0 for v in values]
+        ax.bar(x + (i - (len(keys) - 1) / 2) * width, means, width,
+               yerr=stds, capsize=2, label=label)
+    ax.set_xticks(x)
+    ax.set_xticklabels(names, rotation=30, ha='right', fontsize=8)
+    ax.set_ylabel('test accuracy (%)')
+    ax.set_ylim(0, 100)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def machine() -> str:
+    import torch
+    if torch.cuda.is_available():
+        return (f'Machine: {torch.cuda.get_device_name()}, '
+                f'torch {torch.__version__}')
+    return (f'Machine: {platform.processor() or platform.machine()}, '
+            f'{os.cpu_count()} CPU cores, torch {torch.__version__}, no GPU')
+
+
 def main():
     args = parse_args()
-    results: Dict[str, List[dict]] = {}
-    for config in args.configs:
-        for seed in args.seeds:
-            name = osp.splitext(osp.basename(config))[0]
-            work_dir = osp.join(args.work_root, name, f'seed{seed}')
-            cached = osp.join(work_dir, 'compare_result.json')
-            if args.skip_existing and osp.isfile(cached):
-                with open(cached) as f:
-                    result = json.load(f)
-            else:
-                print(f'[compare] {name} seed {seed} ...', flush=True)
-                result = train_and_test(config, seed, work_dir,
-                                        args.cfg_options)
-            print(f'[compare] {name} seed {seed}: ' + json.dumps(
-                {k: round(v, 2) for k, v in result.items()}), flush=True)
-            results.setdefault(config, []).append(result)
-    import torch
-    header = [
-        f'Produced by `python tools/analysis/compare_methods.py '
-        f'{" ".join(args.configs)} --seeds {" ".join(map(str, args.seeds))}'
-        + (f' --cfg-options {" ".join(args.cfg_options)}'
-           if args.cfg_options else '') + '`.',
-        '',
-        f'Machine: {platform.processor() or platform.machine()}, '
-        f'{os.cpu_count()} CPU cores, torch {torch.__version__}, no GPU'
-        if not torch.cuda.is_available() else
-        f'Machine: {torch.cuda.get_device_name()}, torch {torch.__version__}',
-        '',
-        'Checkpoint chosen on the validation split; test evaluated at that '
-        'checkpoint. Accuracies in %, mean ± std over seeds.',
-        '',
-    ]
-    text = '\n'.join(header + summarise(results)) + '\n'
+    command = ('python tools/analysis/compare_methods.py '
+               f'{" ".join(args.configs)} --seeds '
+               f'{" ".join(map(str, args.seeds))}')
+    if args.presets != [None]:
+        command += f' --presets {" ".join(args.presets)}'
+    if args.cfg_options:
+        command += f' --cfg-options {" ".join(args.cfg_options)}'
+    sections = [f'Produced by `{command}`.', '', machine(), '',
+                'Checkpoint chosen on the validation split; test evaluated at '
+                'that checkpoint. Accuracies in %, mean ± std over seeds. '
+                'Shapley share: |φ_m| / Σ|φ| of the test accuracy game '
+                '(v(S) = accuracy with only S present). s / epoch: wall time '
+                'of the whole training run (validation included) over its '
+                'epochs.', '']
+    for preset in args.presets:
+        results: Dict[str, List[dict]] = {}
+        for config in args.configs:
+            for seed in args.seeds:
+                parts = [args.work_root] + ([preset] if preset else []) + \
+                    [config_name(config), f'seed{seed}']
+                work_dir = osp.join(*parts)
+                cached = osp.join(work_dir, 'compare_result.json')
+                tag = f'{config_name(config)} seed {seed}' + \
+                    (f' ({preset})' if preset else '')
+                if args.skip_existing and osp.isfile(cached):
+                    with open(cached) as f:
+                        result = json.load(f)
+                else:
+                    print(f'[compare] {tag} ...', flush=True)
+                    result = train_and_test(
+                        config, seed, work_dir,
+                        preset_options(preset) + args.cfg_options)
+                print(f'[compare] {tag}: ' + json.dumps(
+                    {k: round(v, 2) for k, v in result.items()}), flush=True)
+                results.setdefault(config, []).append(result)
+        if preset:
+            sections += [f'## Preset: {preset}', '']
+        sections += summarise(results) + ['']
+        if args.out:
+            suffix = f'_{preset}' if preset else ''
+            png = osp.splitext(args.out)[0] + suffix + '.png'
+            os.makedirs(osp.dirname(png) or '.', exist_ok=True)
+            plot(results, png, preset or 'test accuracy')
+            sections += [f'![{preset or "results"}]({osp.basename(png)})', '']
+    text = '\n'.join(sections)
     print(text)
     if args.out:
-        os.makedirs(osp.dirname(args.out) or '.', exist_ok=True)
         with open(args.out, 'w') as f:
             f.write(text)
 

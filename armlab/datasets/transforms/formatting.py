@@ -38,7 +38,8 @@ class PackMultimodalInputs(BaseTransform):
     """
 
     def __init__(self, modalities: Sequence[str] = ('audio', 'visual'),
-                 meta_keys: Sequence[str] = ('sample_id', 'sample_idx')
+                 meta_keys: Sequence[str] = ('sample_id', 'sample_idx',
+                                             'skipped_samples')
                  ) -> None:
         if isinstance(modalities, str):
             modalities = (modalities, )

@@ -5,6 +5,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmpretrain.evaluation.metrics import Accuracy, SingleLabelMetric
 
+from armlab.evaluation.valuation import dataset_shapley
 from armlab.registry import METRICS
 
 
@@ -18,7 +19,11 @@ class MultimodalAccuracy(BaseMetric):
     ``acc_<m>_aux`` (auxiliary heads). When the data marks erased modalities
     (AV-Digits), ``acc_erased_<m>`` is the fused accuracy on the samples whose
     modality m carries no class information: it measures how well the joint
-    model learned the other modalities. All values are percentages.
+    model learned the other modalities. When the model attaches every
+    subset's prediction (``subset_labels``), ``shapley_<m>`` is modality m's
+    dataset-level Shapley value of accuracy (v(S) = accuracy with only S
+    present; they sum to v(all) - v(none)) and ``shapley_share_<m>`` its
+    share |φ_m| / Σ|φ|. All values are percentages.
 
     Args:
         topk: The k of the fused top-k accuracies.
@@ -49,6 +54,9 @@ class MultimodalAccuracy(BaseMetric):
             }
             if 'erased' in ds:
                 result['erased'] = torch.as_tensor(ds['erased']).cpu()
+            if 'subset_labels' in ds:
+                result['subset_labels'] = {
+                    k: int(v) for k, v in ds['subset_labels'].items()}
             self.results.append(result)
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
@@ -60,8 +68,34 @@ class MultimodalAccuracy(BaseMetric):
         }
         erased = torch.stack([r['erased'] for r in results]) \
             if 'erased' in results[0] else None
-        return self.calculate(scores, target, modality_scores, erased,
-                              topk=self.topk, modalities=self.modalities)
+        metrics = self.calculate(scores, target, modality_scores, erased,
+                                 topk=self.topk, modalities=self.modalities)
+        if 'subset_labels' in results[0]:
+            subset_labels = {
+                k: torch.tensor([r['subset_labels'][k] for r in results])
+                for k in results[0]['subset_labels']
+            }
+            metrics.update(self.shapley_contributions(subset_labels, target))
+        return metrics
+
+    @staticmethod
+    def shapley_contributions(subset_labels: Dict[str, torch.Tensor],
+                              target: torch.Tensor) -> Dict[str, float]:
+        """``shapley_<m>`` and ``shapley_share_<m>`` from every subset's
+        predicted labels (keys ``'a+b'``, ..., ``'none'``)."""
+        accuracy = {
+            (() if k == 'none' else tuple(k.split('+'))):
+            float((labels == target).float().mean() * 100)
+            for k, labels in subset_labels.items()
+        }
+        modalities = max(accuracy, key=len)
+        phi = dataset_shapley(accuracy, modalities)
+        total = sum(abs(v) for v in phi.values())
+        out = {}
+        for m, v in phi.items():
+            out[f'shapley_{m}'] = v
+            out[f'shapley_share_{m}'] = 100 * abs(v) / total if total else 0.0
+        return out
 
     @staticmethod
     def calculate(scores: torch.Tensor,

@@ -205,13 +205,43 @@ class MultimodalClassifier(BaseModel):
             for k, z in self.modality_logits(feats).items()
         }
         scores = F.softmax(logits, dim=1)
+        subset_labels = self.subset_labels(feats)
         if data_samples is None:
             data_samples = [DataSample() for _ in range(scores.shape[0])]
         for i, ds in enumerate(data_samples):
             ds.set_pred_score(scores[i]).set_pred_label(scores[i].argmax())
             ds.set_field({k: v[i] for k, v in per_modality.items()},
                          'modality_scores', field_type='data')
+            if subset_labels:
+                ds.set_field({k: v[i] for k, v in subset_labels.items()},
+                             'subset_labels', field_type='data')
         return data_samples
+
+    def subset_labels(self, feats: Dict[str, torch.Tensor]
+                      ) -> Dict[str, torch.Tensor]:
+        """Predicted class of every modality subset's masked head, keyed
+        ``'audio+visual'`` ... ``'none'``: the dataset-level Shapley
+        contributions of the metric are computed from them. Empty when
+        M > 4 (2^M masked heads would dominate the cost)."""
+        if len(self.modalities) > 4:
+            return {}
+        logits = self.masked_logits(feats)
+        return {('+'.join(s) or 'none'): z.argmax(1)
+                for s, z in logits.items()}
+
+    def parse_losses(self, losses: Dict[str, torch.Tensor]):
+        """mmengine's sum of the ``loss`` terms, refusing a non-finite one:
+        a NaN step would silently poison every weight and checkpoint."""
+        loss, log_vars = super().parse_losses(losses)
+        if not bool(torch.isfinite(loss.detach())):
+            bad = {k: float(v.detach().mean()) for k, v in losses.items()
+                   if 'loss' in k and not bool(torch.isfinite(v).all())}
+            raise FloatingPointError(
+                f'non-finite training loss {float(loss)}: terms {bad} (of '
+                f'{sorted(k for k in losses if "loss" in k)}). Lower the '
+                'learning rate, check the inputs for NaN/inf, or use '
+                'gradient clipping (optim_wrapper.clip_grad).')
+        return loss, log_vars
 
     def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
         """Delegate the step to the balancer (joint training by default)."""

@@ -1,0 +1,4 @@
+"""File backends: how armlab writes what it must not lose."""
+from .atomic_local import AtomicLocalBackend
+
+__all__ = ['AtomicLocalBackend']

@@ -1,0 +1,64 @@
+"""Checkpoints are written whole: a crash during a write leaves the old
+file intact and no partial file behind."""
+import os
+
+import pytest
+import torch
+from mmengine.fileio import get_file_backend
+from mmengine.runner.checkpoint import save_checkpoint
+
+from armlab.fileio import AtomicLocalBackend
+from armlab.fileio import atomic_local
+
+
+def test_backend_is_registered_and_writes(tmp_path):
+    backend = get_file_backend(str(tmp_path),
+                               backend_args=dict(backend='atomic_local'))
+    assert isinstance(backend, AtomicLocalBackend)
+    backend.put(b'abc', tmp_path / 'sub' / 'x.bin')
+    backend.put_text('last', tmp_path / 'last_checkpoint')
+    assert (tmp_path / 'sub' / 'x.bin').read_bytes() == b'abc'
+    assert (tmp_path / 'last_checkpoint').read_text() == 'last'
+
+
+def test_crash_mid_write_keeps_the_old_checkpoint(tmp_path, monkeypatch):
+    path = str(tmp_path / 'epoch_1.pth')
+    args = dict(backend='atomic_local')
+    save_checkpoint({'state_dict': {'w': torch.ones(3)}}, path,
+                    backend_args=args)
+    real_fdopen = os.fdopen
+
+    class Crashing:
+        """A file that dies after writing half of what it was given."""
+
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def write(self, data):
+            self.f.write(data[:len(data) // 2])
+            raise OSError('disk full (simulated)')
+
+    monkeypatch.setattr(atomic_local.os, 'fdopen',
+                        lambda fd, mode: Crashing(real_fdopen(fd, mode)))
+    with pytest.raises(OSError, match='simulated'):
+        save_checkpoint({'state_dict': {'w': torch.zeros(1000)}}, path,
+                        backend_args=args)
+    monkeypatch.undo()
+    ckpt = torch.load(path, weights_only=False)
+    torch.testing.assert_close(ckpt['state_dict']['w'], torch.ones(3))
+    assert os.listdir(tmp_path) == ['epoch_1.pth']
+
+
+def test_default_runtime_writes_checkpoints_atomically():
+    from mmengine.config import Config
+    from conftest import REPO
+    cfg = Config.fromfile(
+        str(REPO / 'configs' / 'joint' / 'joint_concat_resnet18_avdigits.py'))
+    assert cfg.default_hooks.checkpoint.backend_args == dict(
+        backend='atomic_local')
