@@ -18,6 +18,7 @@ from mmengine.dataset import BaseDataset
 from mmengine.logging import print_log
 
 from armlab.registry import DATASETS
+from .draw_seeds import DrawSeeds
 
 #: Number of missing files quoted in the error message before "and N more".
 _MAX_REPORTED = 5
@@ -81,6 +82,8 @@ class MultimodalDataset(BaseDataset):
         self.modalities = tuple(modalities)
         self.check_files = check_files
         self.skip_bad_samples = skip_bad_samples
+        #: (seed, epoch) of the pipeline's random draws; set by DrawSeedHook.
+        self.draw_seeds = DrawSeeds()
         metainfo = dict(metainfo or {})
         metainfo['modalities'] = self.modalities
         kwargs.setdefault('data_prefix', dict())
@@ -145,9 +148,9 @@ class MultimodalDataset(BaseDataset):
             if skipped:
                 data_info['skipped_samples'] = list(skipped)
             if not self.skip_bad_samples:
-                return self.pipeline(data_info)
+                return self._run_pipeline(data_info, int(index), present)
             try:
-                return self.pipeline(data_info)
+                return self._run_pipeline(data_info, int(index), present)
             except (OSError, ValueError) as err:
                 skipped.append(str(data_info['sample_id']))
                 if len(skipped) >= min(_MAX_BAD_IN_A_ROW, len(self)):
@@ -160,6 +163,11 @@ class MultimodalDataset(BaseDataset):
                           f'{data_info["sample_id"]!r} ({err})',
                           logger='current', level=logging.WARNING)
                 index = (int(index) + 1) % len(self)
+
+    def _run_pipeline(self, data_info: dict, index: int,
+                      present: Optional[Sequence[bool]]) -> Any:
+        with self.draw_seeds.seeded(index, present):
+            return self.pipeline(data_info)
 
     def _check_masked_index(self, idx: tuple) -> None:
         if len(idx) != 2:

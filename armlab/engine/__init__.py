@@ -1,4 +1,5 @@
 """Engine-level pieces (hooks, loops) shared by all methods."""
 from .bad_sample_hook import BadSampleHook
+from .draw_seed_hook import DrawSeedHook
 
-__all__ = ['BadSampleHook']
+__all__ = ['BadSampleHook', 'DrawSeedHook']

@@ -14,6 +14,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # Reports the samples a dataset with skip_bad_samples=True skipped.
     bad_samples=dict(type='BadSampleHook'),
+    # Each epoch's draws depend on (seed, epoch, sample) only: same numbers
+    # twice, whatever the workers, and exact resume.
+    draw_seeds=dict(type='DrawSeedHook'),
 )
 
 env_cfg = dict(

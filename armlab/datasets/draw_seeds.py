@@ -1,0 +1,74 @@
+"""Per-sample random draws that depend only on (seed, epoch, sample).
+
+Why: training augmentations (TSN frame draws, crops, flips) read numpy's
+global generator. mmengine seeds each worker once with the same seed every
+epoch, and persistent workers carry their generator across epochs, so the
+draws depend on the number of workers, on which worker loads which sample,
+and on whether the run was resumed (a resumed run restarts the generators).
+Seeding the global generators from (seed, epoch, index, mask) around each
+sample's pipeline makes every draw a function of the sample alone: the same
+seed gives the same data twice, and a run killed mid-epoch and resumed sees
+exactly the data of an uninterrupted one.
+
+The epoch lives in shared memory created before the workers start, so
+persistent workers see each new epoch; ``DrawSeedHook`` sets it.
+"""
+import hashlib
+import multiprocessing
+import random
+from contextlib import contextmanager
+from typing import Iterator, Optional, Sequence
+
+import numpy as np
+import torch
+
+
+def draw_seed(*parts: int) -> int:
+    """A 32-bit seed from integers, well mixed (not ``hash``, which varies
+    between processes for strings and is weak for tuples of small ints)."""
+    text = ','.join(str(int(p)) for p in parts).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=4).digest(),
+                          'little')
+
+
+class DrawSeeds:
+    """The (seed, epoch) of a dataset's draws, shared with its workers."""
+
+    def __init__(self) -> None:
+        # [enabled, seed, epoch]; a lock-free shared array (one writer).
+        self._state = multiprocessing.Array('q', [0, 0, 0], lock=False)
+
+    def set(self, seed: int, epoch: int) -> None:
+        self._state[0], self._state[1], self._state[2] = 1, int(seed), \
+            int(epoch)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._state[0])
+
+    @property
+    def epoch(self) -> int:
+        return int(self._state[2])
+
+    @contextmanager
+    def seeded(self, index: int,
+               present: Optional[Sequence[bool]] = None) -> Iterator[None]:
+        """Seed numpy, ``random`` and torch for one sample, then restore
+        them, so the caller's own random stream is left untouched."""
+        if not self.enabled:
+            yield
+            return
+        mask = 0 if present is None else 1 + sum(
+            1 << i for i, p in enumerate(present) if p)
+        seed = draw_seed(self._state[1], self._state[2], index, mask)
+        np_state, py_state = np.random.get_state(), random.getstate()
+        torch_state = torch.random.get_rng_state()
+        np.random.seed(seed)
+        random.seed(seed)
+        torch.manual_seed(seed)
+        try:
+            yield
+        finally:
+            np.random.set_state(np_state)
+            random.setstate(py_state)
+            torch.random.set_rng_state(torch_state)
