@@ -38,3 +38,16 @@ def test_compare_two_presets(tiny_root, tmp_path):
     assert all(len(re.findall(r'\|', r)) == 11 for r in rows)
     assert 'audio Shapley share' in text
     assert '[compare] joint_concat_resnet18_avdigits seed 0' in proc.stdout
+
+
+def test_a_method_with_a_preset_variant_uses_it():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'compare_methods', REPO / 'tools' / 'analysis' / 'compare_methods.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    amst = str(REPO / 'configs' / 'amst' / 'amst-alt_resnet18_avdigits.py')
+    assert tool.config_for(amst, 'visual-dominant').endswith(
+        'amst-alt_resnet18_avdigits-visual-dominant.py')
+    assert tool.config_for(amst, None) == amst
+    assert tool.config_for(str(CONFIG), 'visual-dominant') == str(CONFIG)

@@ -300,3 +300,155 @@ def test_dataloader_follows_the_plan(dataset):
             assert (index, mask) == item
         else:
             assert (index, mask) == (item, (True, True))
+
+
+# ---------------------------------------------------- per-item plans
+# Sample 1 gets an audio-alone and a visual-alone copy, sample 5 three
+# copies of two kinds, sample 8 one: copies of one sample with different
+# masks, which a per-sample plan cannot express.
+EXTRA = np.array([1, 1, 5, 5, 5, 8])
+AUDIO, VISUAL = (True, False), (False, True)
+EXTRA_MASKS = np.array([AUDIO, VISUAL, AUDIO, AUDIO, VISUAL, VISUAL])
+
+
+def _extra_list():
+    return [(i, tuple(m)) for i, m in zip(EXTRA.tolist(),
+                                          EXTRA_MASKS.tolist())]
+
+
+def test_extra_items_repeat_mode_yields_exactly_the_items():
+    sampler = _sampler(shuffle=False)
+    sampler.set_extra_items(EXTRA, EXTRA_MASKS)
+    items = list(sampler)
+    # No shuffle: the plain pass, then the extra items in the given order.
+    assert items == list(range(N)) + _extra_list()
+    assert sampler.extra_items() == _extra_list()
+    assert all(type(flag) is bool for _, mask in items[N:] for flag in mask)
+    np.testing.assert_array_equal(sampler.repeats,
+                                  [1, 3, 1, 1, 1, 4, 1, 1, 2, 1])
+    stats = sampler.plan_stats()
+    assert stats['epoch_length'] == len(sampler) == N + len(EXTRA)
+    assert stats['masked_fraction'] == pytest.approx(6 / 16)
+    shuffled = _sampler()
+    shuffled.set_extra_items(EXTRA, EXTRA_MASKS)
+    assert Counter(shuffled) == Counter(items)
+    assert list(shuffled) != items
+
+
+def test_extra_items_without_masks_and_empty():
+    sampler = _sampler(shuffle=False)
+    sampler.set_extra_items(EXTRA)
+    items = list(sampler)
+    assert items == list(range(N)) + EXTRA.tolist()
+    assert all(type(item) is int for item in items)
+    assert sampler.plan_stats()['masked_fraction'] == 0
+    # A plan without extra items is the plain epoch.
+    ref = _sampler()
+    sampler = _sampler()
+    sampler.set_extra_items([], np.zeros((0, 2), dtype=bool))
+    assert sampler.has_plan and list(sampler) == list(ref)
+
+
+@pytest.mark.parametrize('mode', ['repeat', 'weighted'])
+@pytest.mark.parametrize('shuffle', [True, False])
+def test_per_sample_plan_equals_its_extra_items(mode, shuffle):
+    """set_plan is the special case of one mask row per sample."""
+    per_sample = _sampler(mode=mode, shuffle=shuffle)
+    per_sample.set_plan(REPEATS, MASKS)
+    index = np.repeat(np.arange(N), REPEATS - 1)
+    per_item = _sampler(mode=mode, shuffle=shuffle)
+    per_item.set_extra_items(index, MASKS[index])
+    for epoch in (0, 3):
+        per_sample.set_epoch(epoch)
+        per_item.set_epoch(epoch)
+        assert list(per_sample) == list(per_item)
+
+
+def test_extra_items_weighted_mode_frequencies_and_masks():
+    sampler = _sampler(mode='weighted')
+    sampler.set_extra_items(EXTRA, EXTRA_MASKS)
+    repeats = sampler.repeats
+    draws, kinds = Counter(), Counter()
+    epochs = 400
+    for epoch in range(epochs):
+        sampler.set_epoch(epoch)
+        items = list(sampler)
+        assert len(items) == len(sampler) == N
+        for item in items:
+            draws[_index(item)] += 1
+            if isinstance(item, tuple):
+                kinds[item] += 1
+    freq = np.array([draws[i] for i in range(N)]) / (epochs * N)
+    np.testing.assert_allclose(freq, repeats / repeats.sum(), atol=0.02)
+    # Sample 1's draws: plain, audio-alone, visual-alone, a third each.
+    for kind in ((1, AUDIO), (1, VISUAL)):
+        assert kinds[kind] / draws[1] == pytest.approx(1 / 3, abs=0.06)
+    # Sample 5: two audio-alone copies of three.
+    assert kinds[(5, AUDIO)] / draws[5] == pytest.approx(2 / 4, abs=0.06)
+    assert set(kinds) == set(_extra_list())
+
+
+@pytest.mark.parametrize('mode', ['repeat', 'weighted'])
+@pytest.mark.parametrize('round_up', [True, False])
+def test_extra_items_two_ranks_split_the_global_list(monkeypatch, mode,
+                                                    round_up):
+    slices = []
+    for rank in (0, 1):
+        sampler = _sampler(rank=rank, world_size=2, mode=mode,
+                           round_up=round_up, monkeypatch=monkeypatch)
+        sampler.set_extra_items(EXTRA[:5], EXTRA_MASKS[:5])  # odd length
+        sampler.set_epoch(1)
+        slices.append(list(sampler))
+        assert len(slices[-1]) == len(sampler)
+    whole = _sampler(mode=mode, round_up=round_up, monkeypatch=monkeypatch)
+    whole.set_extra_items(EXTRA[:5], EXTRA_MASKS[:5])
+    whole.set_epoch(1)
+    global_list = list(whole)
+    length = len(global_list)
+    assert length == (N + 5 if mode == 'repeat' else N)
+    merged = [None] * (len(slices[0]) + len(slices[1]))
+    merged[0::2], merged[1::2] = slices[0], slices[1]
+    assert merged[:length] == global_list
+    if round_up:
+        assert merged[length:] == global_list[:len(merged) - length]
+    else:
+        assert len(merged) == length
+
+
+def test_extra_items_state_dict_round_trip():
+    sampler = _sampler()
+    sampler.set_extra_items(EXTRA, EXTRA_MASKS)
+    state = json.loads(json.dumps(sampler.state_dict()))
+    assert state['extra_indices'] == EXTRA.tolist()
+    restored = _sampler()
+    restored.load_state_dict(state)
+    assert restored.extra_items() == _extra_list()
+    assert list(restored) == list(sampler)
+    # Switching back to a per-sample plan, and reading an older state
+    # without the per-item keys.
+    restored.load_state_dict(dict(repeats=REPEATS.tolist(),
+                                  masks=MASKS.tolist()))
+    np.testing.assert_array_equal(restored.masks, MASKS)
+    assert restored.state_dict()['extra_indices'] is None
+    assert len(restored) == REPEATS.sum()
+
+
+@pytest.mark.parametrize('indices, masks, error, words', [
+    (np.array([0, N]), None, ValueError, ['`indices`', '[0, N)', 'N=10']),
+    (np.array([-1]), None, ValueError, ['`indices`', '[0, N)']),
+    (np.array([[1, 2]]), None, ValueError, ['`indices`', '(E,)']),
+    (np.array([1.0, 2.0]), None, TypeError, ['`indices`', 'integers']),
+    (EXTRA, EXTRA_MASKS[:4], ValueError, ['`masks`', 'E=6', '(4, 2)']),
+    (EXTRA, np.ones((6, 3), dtype=bool), ValueError,
+     ['`masks`', '(6, 3)', 'audio']),
+    (EXTRA, np.array([AUDIO, (False, False)] * 3), ValueError,
+     ['`masks`', 'rows [1, 3, 5]', 'absent']),
+    (EXTRA, np.full((6, 2), 0.5), TypeError, ['`masks`', 'booleans']),
+])
+def test_bad_extra_items_raise(indices, masks, error, words):
+    sampler = _sampler()
+    with pytest.raises(error) as info:
+        sampler.set_extra_items(indices, masks)
+    for word in words:
+        assert word in str(info.value)
+    assert not sampler.has_plan

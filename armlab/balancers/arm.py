@@ -20,18 +20,17 @@ per sample, plus plug-in MI and CMI of the masked heads' predictions).
 Prediction never reads labels: the weights used at test time are buffers
 fixed by training and saved in the checkpoint.
 """
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.dist import all_gather_object, get_dist_info, get_world_size
-from mmengine.dist import all_reduce
+from mmengine.dist import all_reduce, get_world_size
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
-from torch.utils.data import DataLoader
 
+from armlab.engine.training_valuation import TrainingSetValuation
 from armlab.evaluation.valuation import (modality_information,
                                          pointwise_contributions)
 from armlab.registry import HOOKS, MODELS
@@ -257,7 +256,7 @@ class ARMHook(Hook):
         self.feature_weight_momentum = feature_weight_momentum
         self.miller_madow = miller_madow
         self.seed = seed
-        self._loader = None
+        self._valuation = TrainingSetValuation(dataloader, owner='ARMHook')
         self._phi: Optional[np.ndarray] = None
         self._plan: Optional[dict] = None
         self._warned = False
@@ -312,40 +311,26 @@ class ARMHook(Hook):
     @torch.no_grad()
     def value_training_set(self, runner: Runner, model, epoch: int):
         """Per-sample contributions (N, M) and dataset-level statistics."""
-        if self._loader is None:
-            cfg = self.dataloader_cfg
-            if isinstance(cfg, str):
-                if cfg not in runner.cfg:
-                    raise KeyError(f'ARMHook: the config has no {cfg!r} '
-                                   'dataloader to value the training set')
-                cfg = runner.cfg[cfg]
-            self._loader = runner.build_dataloader(cfg, seed=runner.seed)
-        loader = self._subset_loader(epoch)
-        was_training = model.training
-        model.eval()
-        rows: List[tuple] = []
-        for batch in loader:
-            data = model.data_preprocessor(batch, False)
-            samples = data['data_samples']
-            feats = model.extract_feat(data['inputs'])
-            labels = torch.cat([ds.gt_label for ds in samples])
+        self._valuation.build(runner)
+        n = self._valuation.num_samples
+        chosen = self._valuation.subset_indices(n, self.subset,
+                                                self.seed + epoch)
+
+        def row(feats, labels, samples):
             values = pointwise_contributions(model, feats, labels)
             phi, preds = values['shapley'], values['predictions']
-            for k, ds in enumerate(samples):
-                rows.append((int(ds.sample_idx),
-                             [float(phi[m][k]) for m in model.modalities],
-                             int(labels[k]),
-                             [int(preds[(m, )][k])
-                              for m in model.modalities]))
-        model.train(was_training)
-        rows = [r for part in all_gather_object(rows) for r in part]
-        n = len(loader.dataset)
+            return [([float(phi[m][k]) for m in model.modalities],
+                     int(labels[k]),
+                     [int(preds[(m, )][k]) for m in model.modalities])
+                    for k in range(len(samples))]
+
+        rows = self._valuation.run(model, row, chosen)
         if self._phi is None or len(self._phi) != n:
             self._phi = np.full((n, len(model.modalities)), np.nan)
         index = np.array([r[0] for r in rows])
-        self._phi[index] = np.array([r[1] for r in rows])
-        labels = torch.tensor([r[2] for r in rows])
-        preds = torch.tensor([r[3] for r in rows])
+        self._phi[index] = np.array([r[1][0] for r in rows])
+        labels = torch.tensor([r[1][1] for r in rows])
+        preds = torch.tensor([r[1][2] for r in rows])
         info = modality_information(
             {m: preds[:, i] for i, m in enumerate(model.modalities)},
             labels, model.modalities, num_classes=model.num_classes,
@@ -354,26 +339,6 @@ class ARMHook(Hook):
         info['phi_plugin'] = [float(info['phi'][m]) for m in model.modalities]
         info['valued'] = len(rows)
         return self._phi.copy(), info
-
-    def _subset_loader(self, epoch: int) -> DataLoader:
-        """This rank's share of the samples valued after ``epoch``.
-
-        Only the chosen subset is loaded: the pipeline, not the model, is
-        most of the valuation's cost.
-        """
-        dataset = self._loader.dataset
-        n = len(dataset)
-        chosen = np.arange(n)
-        if self.subset < 1:
-            rng = np.random.default_rng(self.seed + epoch)
-            chosen = np.sort(rng.choice(n, int(np.ceil(self.subset * n)),
-                                        replace=False))
-        rank, world_size = get_dist_info()
-        return DataLoader(
-            dataset, batch_size=self._loader.batch_size,
-            sampler=chosen[rank::world_size].tolist(),
-            num_workers=self._loader.num_workers,
-            collate_fn=self._loader.collate_fn)
 
     def _log(self, runner, model, phi, info, epoch) -> None:
         scalars = {}

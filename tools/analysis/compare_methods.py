@@ -57,6 +57,9 @@ def parse_args():
                         help='passed to every run (key=value)')
     parser.add_argument('--skip-existing', action='store_true',
                         help='reuse runs whose work dir holds a result')
+    parser.add_argument('--retest-existing', action='store_true',
+                        help='with --skip-existing: re-evaluate reused runs '
+                        'at their best checkpoint (refreshes test metrics)')
     return parser.parse_args()
 
 
@@ -98,19 +101,36 @@ def train_and_test(config: str, seed: int, work_dir: str,
             result[f'val/{key}'] = by_epoch[best]
         if values:
             result[f'last/{key}'] = values[-1]
-    best_ckpt = sorted(Path(work_dir).glob('best_*.pth'))[-1]
-    proc = run([sys.executable, 'tools/test.py', config, str(best_ckpt),
+    result.update(test_at_best(config, work_dir, opts))
+    with open(result_file, 'w') as f:
+        json.dump(result, f, indent=1)
+    return result
+
+
+def test_at_best(config: str, work_dir: str,
+                 opts: List[str]) -> Dict[str, float]:
+    """Test metrics of the best-validation checkpoint of a finished run."""
+    ckpts = sorted(Path(work_dir).glob('best_*.pth'))
+    if not ckpts:
+        raise FileNotFoundError(f'{work_dir}: no best_*.pth checkpoint')
+    proc = run([sys.executable, 'tools/test.py', config, str(ckpts[-1]),
                 '--split', 'test', '--work-dir',
                 osp.join(work_dir, 'test_at_best'), '--cfg-options', *opts])
     line = [x for x in proc.stdout.splitlines()
             if x.startswith('test metrics:')][-1]
     test = ast.literal_eval(line.split(':', 1)[1].strip())
-    for key, value in test.items():
-        if METRIC_PATTERN.match(key):
-            result[f'test/{key}'] = value
-    with open(result_file, 'w') as f:
-        json.dump(result, f, indent=1)
-    return result
+    return {f'test/{k}': v for k, v in test.items() if METRIC_PATTERN.match(k)}
+
+
+def config_for(config: str, preset: Optional[str]) -> str:
+    """The preset's own variant of ``config`` (``<stem>-<preset>.py``) when
+    the method ships one (e.g. AMST swaps its skip factors), else
+    ``config`` itself with the preset set through options."""
+    if preset:
+        variant = f'{osp.splitext(config)[0]}-{preset}.py'
+        if osp.isfile(variant):
+            return variant
+    return config
 
 
 def modalities_of(results: Dict[str, List[dict]]) -> List[str]:
@@ -228,14 +248,20 @@ def main():
                 cached = osp.join(work_dir, 'compare_result.json')
                 tag = f'{config_name(config)} seed {seed}' + \
                     (f' ({preset})' if preset else '')
+                run_config = config_for(config, preset)
+                opts = preset_options(preset) + args.cfg_options
                 if args.skip_existing and osp.isfile(cached):
                     with open(cached) as f:
                         result = json.load(f)
+                    if args.retest_existing:
+                        result.update(test_at_best(
+                            run_config, work_dir,
+                            [f'randomness.seed={seed}', *opts]))
+                        with open(cached, 'w') as f:
+                            json.dump(result, f, indent=1)
                 else:
                     print(f'[compare] {tag} ...', flush=True)
-                    result = train_and_test(
-                        config, seed, work_dir,
-                        preset_options(preset) + args.cfg_options)
+                    result = train_and_test(run_config, seed, work_dir, opts)
                 print(f'[compare] {tag}: ' + json.dumps(
                     {k: round(v, 2) for k, v in result.items()}), flush=True)
                 results.setdefault(config, []).append(result)

@@ -3,9 +3,12 @@
 Data-level balancing methods (sample-level modality valuation, METHODS.md
 §3.10; ARM's contribution-driven re-sampling, §3.13 E) decide after an epoch
 how often each training sample is seen next, and which modality its extra
-copies lack. A hook computes that *plan* and hands it to this sampler with
-:meth:`ResamplingSampler.set_plan`; the sampler turns it into the epoch's
-index list, each extra copy as ``(index, present)`` which
+copies lack. A hook computes that *plan* and hands it to this sampler, either
+per sample with :meth:`ResamplingSampler.set_plan` (a repeat count and one
+mask row per sample), or as a list of extra items with
+:meth:`ResamplingSampler.set_extra_items` (each with its own mask, so that one
+sample can have copies that lack different modalities). The sampler turns it
+into the epoch's index list, each extra copy as ``(index, present)`` which
 ``MultimodalDataset.__getitem__`` understands.
 
 Without a plan the sampler is mmengine's ``DefaultSampler`` (same seed, same
@@ -81,27 +84,88 @@ def _check_masks(masks, repeats: np.ndarray,
     return array
 
 
+def _check_extra_indices(indices, num_samples: int) -> np.ndarray:
+    """``indices`` as an int64 array (E,) of sample indices, or an error."""
+    array = np.asarray(indices)
+    if array.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if array.ndim != 1:
+        raise ValueError(f'set_extra_items: `indices` must have shape (E,), '
+                         f'got shape {array.shape} (N={num_samples})')
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
+        raise TypeError(f'set_extra_items: `indices` must hold integers, got '
+                        f'dtype {array.dtype}')
+    bad = np.flatnonzero((array < 0) | (array >= num_samples))
+    if bad.size:
+        raise ValueError(f'set_extra_items: `indices` must lie in [0, N) with '
+                         f'N={num_samples} (the dataset length); items '
+                         f'{bad[:5].tolist()} are {array[bad[:5]].tolist()}')
+    return array.astype(np.int64)
+
+
+def _check_extra_masks(masks, num_items: int,
+                       modalities: Optional[Sequence[str]]) -> np.ndarray:
+    """``masks`` as a bool array (E, M), one row per extra item, or an
+    error."""
+    array = np.asarray(masks)
+    if num_items == 0 and array.size == 0:
+        width = len(modalities) if modalities is not None else 0
+        return np.zeros((0, width), dtype=bool)
+    if array.ndim != 2 or array.shape[0] != num_items:
+        raise ValueError(f'set_extra_items: `masks` must have shape (E, M) '
+                         f'with E={num_items} (one row per extra item), got '
+                         f'shape {array.shape}')
+    if array.dtype != bool:
+        if not np.issubdtype(array.dtype, np.number) or \
+                not np.all(np.isin(array, (0, 1))):
+            raise TypeError(f'set_extra_items: `masks` must hold booleans '
+                            f'(True = present), got dtype {array.dtype}')
+        array = array.astype(bool)
+    if modalities is not None and array.shape[1] != len(modalities):
+        raise ValueError(f'set_extra_items: `masks` has shape {array.shape}, '
+                         f'expected M={len(modalities)} columns, one per '
+                         f'modality {list(modalities)}')
+    empty = np.flatnonzero(~array.any(axis=1))
+    if empty.size:
+        raise ValueError(f'set_extra_items: `masks` rows {empty[:5].tolist()} '
+                         'mark every modality absent; an extra item needs '
+                         f'one present modality (shape {array.shape})')
+    return array
+
+
 @DATA_SAMPLERS.register_module()
 class ResamplingSampler(DefaultSampler):
-    """mmengine's ``DefaultSampler`` plus a per-sample re-sampling plan.
+    """mmengine's ``DefaultSampler`` plus a re-sampling plan.
 
-    A plan is ``repeats`` (N,) >= 1, how many times each sample appears, and
-    optionally ``masks`` (N, M), the presence row of the *extra* copies of
-    each sample (True = present, columns in the dataset's modality order).
+    A plan adds *extra items* to the epoch: copies of samples, each with an
+    optional presence mask (True = present, columns in the dataset's modality
+    order). It is given in one of two forms:
+
+    - per sample, :meth:`set_plan`: ``repeats`` (N,) >= 1, how many times
+      each sample appears, and optionally ``masks`` (N, M), the presence row
+      shared by all *extra* copies of a sample (ARM);
+    - per item, :meth:`set_extra_items`: ``indices`` (E,) and optionally
+      ``masks`` (E, M), one row per extra item, so that a sample can have
+      copies lacking different modalities (sample-level modality valuation:
+      audio-alone and visual-alone copies of the same sample).
+
+    How the items are drawn:
 
     - ``mode='repeat'`` (Wei et al., ARM): every sample once as a plain int,
-      plus ``repeats[i] - 1`` extra copies yielded as ``(i, mask_row)`` (plain
-      ``i`` without masks). The epoch grows to ``sum(repeats)``; use by-epoch
-      LR schedules.
+      plus its extra items, yielded as ``(i, mask_row)`` (plain ``i`` without
+      masks). The epoch grows to ``N + E = sum(repeats)``; use by-epoch LR
+      schedules.
     - ``mode='weighted'``: N draws with replacement, ``P(i)`` proportional to
-      ``repeats[i]``; a draw of ``i`` is masked with probability
-      ``(repeats[i] - 1) / repeats[i]``, so the expected share of masked items
-      equals ``repeat`` mode's while the epoch length stays N.
+      ``repeats[i]`` (1 + its extra items); a draw of ``i`` is one of its
+      extra items with probability ``(repeats[i] - 1) / repeats[i]`` (which
+      one uniformly), so the expected share of masked items equals
+      ``repeat`` mode's while the epoch length stays N. Equivalently: N
+      uniform draws from ``repeat`` mode's list.
 
     Without a plan (or after :meth:`clear_plan`) it yields exactly what
     ``DefaultSampler`` yields. ``shuffle=False`` keeps the order by index
-    (extra copies after the plain pass in ``repeat`` mode, draws sorted in
-    ``weighted`` mode).
+    (extra items after the plain pass, in the order given, in ``repeat``
+    mode; draws sorted in ``weighted`` mode).
 
     Args:
         dataset: The dataset; its ``metainfo['modalities']``, when present,
@@ -129,15 +193,22 @@ class ResamplingSampler(DefaultSampler):
                          round_up=round_up)
         self.rank, self.world_size = rank, world_size
         self.mode = mode
+        #: (N,) appearances per sample; None without a plan.
         self.repeats: Optional[np.ndarray] = None
+        #: (N, M) mask row per sample of a :meth:`set_plan` plan, else None.
         self.masks: Optional[np.ndarray] = None
+        #: (E,) sample of each extra item and (E, M) its mask (or None).
+        self.extra_indices: Optional[np.ndarray] = None
+        self.extra_masks: Optional[np.ndarray] = None
+        self._per_item = False
+        self._items: List[Item] = []
         self._update_sizes()
 
     # ------------------------------------------------------------- the plan
     def set_plan(self, repeats: Union[Sequence[int], np.ndarray],
                  masks: Optional[Union[Sequence[Sequence[bool]],
                                        np.ndarray]] = None) -> None:
-        """Use this plan from the next iteration on (until changed).
+        """Use this per-sample plan from the next iteration on.
 
         Args:
             repeats: (N,) ints >= 1, how many times each sample appears.
@@ -149,14 +220,60 @@ class ResamplingSampler(DefaultSampler):
         """
         num_samples = len(self.dataset)
         checked = _check_repeats(repeats, num_samples)
-        self.masks = None if masks is None else _check_masks(
+        checked_masks = None if masks is None else _check_masks(
             masks, checked, self._modalities())
-        self.repeats = checked
+        copied = np.flatnonzero(checked > 1)
+        indices = np.repeat(copied, checked[copied] - 1)
+        self._set(indices, None if checked_masks is None else
+                  checked_masks[indices], checked, checked_masks,
+                  per_item=False)
+
+    def set_extra_items(self, indices: Union[Sequence[int], np.ndarray],
+                        masks: Optional[Union[Sequence[Sequence[bool]],
+                                              np.ndarray]] = None) -> None:
+        """Use this per-item plan from the next iteration on.
+
+        Args:
+            indices: (E,) sample indices in [0, N) of the extra items; a
+                sample may appear several times, e.g. once per modality it
+                is copied for. Empty: a plan without extra items.
+            masks: Optional (E, M) bools, the presence row of each extra
+                item (True = present; at least one per row).
+
+        Raises:
+            ValueError, TypeError: naming the bad argument, its shape and N.
+        """
+        num_samples = len(self.dataset)
+        checked = _check_extra_indices(indices, num_samples)
+        checked_masks = None if masks is None else _check_extra_masks(
+            masks, len(checked), self._modalities())
+        repeats = 1 + np.bincount(checked, minlength=num_samples)
+        self._set(checked, checked_masks, repeats.astype(np.int64), None,
+                  per_item=True)
+
+    def _set(self, indices: np.ndarray, item_masks: Optional[np.ndarray],
+             repeats: np.ndarray, sample_masks: Optional[np.ndarray],
+             per_item: bool) -> None:
+        """Install a validated plan (both forms end here)."""
+        self.repeats, self.masks = repeats, sample_masks
+        self.extra_indices, self.extra_masks = indices, item_masks
+        self._per_item = per_item
+        if item_masks is None:
+            self._items = indices.tolist()
+        else:
+            self._items = [(i, tuple(row)) for i, row in
+                           zip(indices.tolist(), item_masks.tolist())]
+        # Extra items grouped by sample, for 'weighted' mode's draws.
+        self._by_sample = np.argsort(indices, kind='stable')
+        self._starts = np.concatenate(
+            [[0], np.cumsum(repeats - 1)]).astype(np.int64)
         self._update_sizes()
 
     def clear_plan(self) -> None:
         """Back to plain ``DefaultSampler`` behaviour."""
         self.repeats, self.masks = None, None
+        self.extra_indices, self.extra_masks = None, None
+        self._per_item, self._items = False, []
         self._update_sizes()
 
     @property
@@ -164,38 +281,58 @@ class ResamplingSampler(DefaultSampler):
         """Whether a plan is set."""
         return self.repeats is not None
 
+    def extra_items(self) -> List[Item]:
+        """The plan's extra items, in order (empty without a plan)."""
+        return list(self._items)
+
     def plan_stats(self) -> Dict[str, object]:
         """What the current plan does to an epoch, for logging.
 
         Returns:
             ``epoch_length`` (all ranks, before padding), ``num_samples``
-            (this rank), ``masked_fraction`` (exact in ``repeat`` mode,
-            expected in ``weighted`` mode) and ``repeat_histogram``
-            ``{repeat count: number of samples}``.
+            (this rank), ``masked_fraction`` (share of items lacking a
+            modality: exact in ``repeat`` mode, expected in ``weighted``
+            mode) and ``repeat_histogram`` ``{repeat count: number of
+            samples}``.
         """
         repeats = self.repeats if self.has_plan else np.ones(
             len(self.dataset), dtype=np.int64)
-        extra = int((repeats - 1).sum())
-        masked = extra / int(repeats.sum()) if self.masks is not None else 0.
+        masked = 0
+        if self.extra_masks is not None:
+            masked = int((~self.extra_masks.all(axis=1)).sum())
         counts, n_samples = np.unique(repeats, return_counts=True)
         return dict(
             mode=self.mode,
             epoch_length=self._epoch_length(),
             num_samples=self.num_samples,
-            masked_fraction=float(masked),
+            masked_fraction=float(masked / int(repeats.sum())),
             repeat_histogram={int(c): int(n)
                               for c, n in zip(counts, n_samples)})
 
     # ------------------------------------------------------ checkpointing
     def state_dict(self) -> dict:
-        """The plan as lists (``None`` without one), for a checkpoint."""
+        """The plan as lists (``None`` without one), for a checkpoint.
+
+        A per-sample plan is ``repeats`` and ``masks``; a per-item plan is
+        ``extra_indices`` and ``extra_masks`` (its ``repeats`` are the
+        derived counts, for reading only).
+        """
+        def listed(array):
+            return None if array is None else array.tolist()
+
         return dict(
-            repeats=None if self.repeats is None else self.repeats.tolist(),
-            masks=None if self.masks is None else self.masks.tolist())
+            repeats=listed(self.repeats),
+            masks=listed(self.masks),
+            extra_indices=listed(self.extra_indices)
+            if self._per_item else None,
+            extra_masks=listed(self.extra_masks) if self._per_item else None)
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore a plan saved by :meth:`state_dict` (validated again)."""
-        if state_dict.get('repeats') is None:
+        if state_dict.get('extra_indices') is not None:
+            self.set_extra_items(state_dict['extra_indices'],
+                                 state_dict.get('extra_masks'))
+        elif state_dict.get('repeats') is None:
             self.clear_plan()
         else:
             self.set_plan(state_dict['repeats'], state_dict.get('masks'))
@@ -219,16 +356,13 @@ class ResamplingSampler(DefaultSampler):
         return self.num_samples
 
     def _repeat_items(self, generator: torch.Generator) -> List[Item]:
-        """Each sample once, then its extra copies; optionally shuffled.
+        """Each sample once, then the extra items; optionally shuffled.
 
         Without a plan this is ``DefaultSampler``'s list: the same
         ``randperm(N)`` on the same generator state.
         """
         items: List[Item] = list(range(len(self.dataset)))
-        if self.has_plan:
-            for index in np.flatnonzero(self.repeats > 1).tolist():
-                copy = self._masked(index)
-                items.extend([copy] * int(self.repeats[index] - 1))
+        items += self._items
         if self.shuffle:
             order = torch.randperm(len(items), generator=generator).tolist()
             items = [items[k] for k in order]
@@ -243,19 +377,22 @@ class ResamplingSampler(DefaultSampler):
             draws = draws.sort().values
         coins = torch.rand(len(draws), generator=generator,
                            dtype=torch.float64)
-        masked = coins < (1 - 1 / repeats[draws])
-        if self.masks is None:
-            masked = torch.zeros_like(masked)
-        return [self._masked(i) if m else i
-                for i, m in zip(draws.tolist(), masked.tolist())]
+        extra = coins < (1 - 1 / repeats[draws])
+        # Which of the drawn sample's extra items (drawn after the coins, so
+        # a per-sample plan yields what it did before per-item plans).
+        picks = torch.rand(len(draws), generator=generator,
+                           dtype=torch.float64)
+        out: List[Item] = []
+        for i, is_extra, u in zip(draws.tolist(), extra.tolist(),
+                                  picks.tolist()):
+            if not is_extra or self.extra_masks is None:
+                out.append(i)
+                continue
+            k = min(int(u * (self.repeats[i] - 1)), self.repeats[i] - 2)
+            out.append(self._items[self._by_sample[self._starts[i] + k]])
+        return out
 
     # ------------------------------------------------------------- helpers
-    def _masked(self, index: int) -> Item:
-        """An extra copy of ``index``: with its mask row when masks are set."""
-        if self.masks is None:
-            return index
-        return index, tuple(bool(v) for v in self.masks[index])
-
     def _modalities(self) -> Optional[Sequence[str]]:
         metainfo = getattr(self.dataset, 'metainfo', None)
         if isinstance(metainfo, dict) and metainfo.get('modalities'):

@@ -143,8 +143,9 @@ class MultimodalClassifier(BaseModel):
         """Per-modality logits under every convention the model supports.
 
         Keys are ``<m>_mask`` (fused head with only m present, full bias),
-        and ``<m>_decomp`` (decomposable fusions: W_m h_m + b/M for concat,
-        each head for sum) or ``<m>_aux`` (auxiliary heads).
+        ``<m>_decomp`` (decomposable fusions: W_m h_m + b/M for concat,
+        each head for sum) and ``<m>_aux`` (when the model has auxiliary
+        heads).
         """
         out = {}
         for m in self.modalities:
@@ -153,7 +154,7 @@ class MultimodalClassifier(BaseModel):
             for m, z in self.fusion.decompose(
                     feats, weights=self.modality_weights).items():
                 out[f'{m}_decomp'] = z
-        elif self.aux_heads is not None:
+        if self.aux_heads is not None:
             for m in self.modalities:
                 out[f'{m}_aux'] = self.aux_heads[m](feats[m])
         return out
