@@ -193,3 +193,15 @@ def test_sampler_draws_more_of_samples_where_the_weak_modality_is_weak():
     assert counts[low].mean() > 2 * counts[high].mean()
     # Audio dominates almost everywhere, so extra copies mask audio.
     assert (~masks[:, 0]).mean() > 0.8
+
+
+def test_contributions_load_into_a_fresh_balancer():
+    """The contribution buffer is sized on first use; a checkpoint's size
+    wins on load (a resumed run keeps its smoothed contributions)."""
+    from armlab.balancers import ARMBalancer
+    trained = ARMBalancer()
+    trained.contributions = torch.tensor([0.3, 0.7])
+    fresh = ARMBalancer()
+    assert fresh.contributions.numel() == 0
+    fresh.load_state_dict(trained.state_dict())
+    torch.testing.assert_close(fresh.contributions, torch.tensor([0.3, 0.7]))

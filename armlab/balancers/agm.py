@@ -136,6 +136,8 @@ class AGMBalancer(Balancer):
             outside the window the step is plain joint training.
     """
 
+    lazy_buffers = ('mean_scores', )
+
     def __init__(self,
                  alpha: float = 1.5,
                  subtract_empty: bool = False,
@@ -157,13 +159,6 @@ class AGMBalancer(Balancer):
         self.register_buffer('num_updates', torch.zeros((), dtype=torch.long))
         self._capture = False
         self._fused_logits: Optional[torch.Tensor] = None
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # The means are sized on first use: take a checkpoint's size.
-        saved = state_dict.get(prefix + 'mean_scores')
-        if saved is not None and saved.shape != self.mean_scores.shape:
-            self.mean_scores = self.mean_scores.new_zeros(saved.shape)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # -- coefficients -----------------------------------------------------
     def update_coefficients(self, scores: torch.Tensor) -> torch.Tensor:

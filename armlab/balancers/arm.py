@@ -81,6 +81,8 @@ class ARMBalancer(Balancer):
             'contribution': M * sum_m w_m L_m with w = softmax(-Phi/tau_c)).
     """
 
+    lazy_buffers = ('contributions', )
+
     def __init__(self,
                  feature_weights: Optional[dict] = None,
                  minmax_loss: Optional[dict] = None):

@@ -19,6 +19,18 @@ from armlab.registry import MODELS
 class Balancer(nn.Module):
     """No-op balancer: joint training with the fused cross-entropy only."""
 
+    #: Buffers sized on first use (empty at construction): loading a
+    #: checkpoint takes the saved size instead of failing on the mismatch.
+    lazy_buffers: tuple = ()
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        for name in self.lazy_buffers:
+            saved = state_dict.get(prefix + name)
+            current = getattr(self, name)
+            if saved is not None and saved.shape != current.shape:
+                setattr(self, name, current.new_zeros(saved.shape))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     # -- helpers shared by every method ---------------------------------------
     @staticmethod
     def current_epoch() -> int:
