@@ -34,7 +34,8 @@ def probe_accuracy(train_feats: np.ndarray, train_labels: np.ndarray,
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', ConvergenceWarning)
         probe.fit(train_feats, train_labels)
-    return float((probe.predict(test_feats) == test_labels).mean() * 100)
+    accuracy = (probe.predict(test_feats) == test_labels).mean() * 100
+    return round(float(accuracy), 2)
 
 
 def probe_modalities(train: Mapping[str, np.ndarray], train_labels: np.ndarray,

@@ -57,9 +57,10 @@ def parse_args():
                         help='passed to every run (key=value)')
     parser.add_argument('--skip-existing', action='store_true',
                         help='reuse runs whose work dir holds a result')
-    parser.add_argument('--retest-existing', action='store_true',
-                        help='with --skip-existing: re-evaluate reused runs '
-                        'at their best checkpoint (refreshes test metrics)')
+    parser.add_argument('--retest-stale', action='store_true',
+                        help='with --skip-existing: re-evaluate, at their best '
+                        'checkpoint, reused runs made before the test metrics '
+                        'included Shapley shares')
     return parser.parse_args()
 
 
@@ -253,7 +254,9 @@ def main():
                 if args.skip_existing and osp.isfile(cached):
                     with open(cached) as f:
                         result = json.load(f)
-                    if args.retest_existing:
+                    stale = not any(k.startswith('test/shapley_share')
+                                    for k in result)
+                    if args.retest_stale and stale:
                         result.update(test_at_best(
                             run_config, work_dir,
                             [f'randomness.seed={seed}', *opts]))
