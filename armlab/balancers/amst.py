@@ -23,7 +23,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmpretrain.structures import DataSample
 
-from armlab.models.classifiers.multimodal import MultimodalClassifier
+from armlab.models.classifiers.multimodal import (MultimodalClassifier,
+                                                 pack_predictions)
 from armlab.registry import MODELS
 from .base import Balancer
 from .mla import require_no_accumulation, require_shared_head, sync_gradients
@@ -298,20 +299,9 @@ class AMSTFullClassifier(BaseModel):
         for m in self.modalities:
             per_modality[f'{m}_alt'] = alt[f'{m}_mask']
             per_modality[f'{m}_joint'] = joint[f'{m}_mask']
-        subset_labels = self.subset_labels(feats['alt'], feats['joint'])
-        per_modality = {k: F.softmax(z, dim=1)
-                        for k, z in per_modality.items()}
-        scores = F.softmax(logits, dim=1)
-        if data_samples is None:
-            data_samples = [DataSample() for _ in range(scores.shape[0])]
-        for i, ds in enumerate(data_samples):
-            ds.set_pred_score(scores[i]).set_pred_label(scores[i].argmax())
-            ds.set_field({k: v[i] for k, v in per_modality.items()},
-                         'modality_scores', field_type='data')
-            if subset_labels:
-                ds.set_field({k: v[i] for k, v in subset_labels.items()},
-                             'subset_labels', field_type='data')
-        return data_samples
+        return pack_predictions(
+            logits, per_modality,
+            self.subset_labels(feats['alt'], feats['joint']), data_samples)
 
     def subset_labels(self, alt_feats: Dict[str, torch.Tensor],
                       joint_feats: Dict[str, torch.Tensor]

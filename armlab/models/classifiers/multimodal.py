@@ -201,22 +201,8 @@ class MultimodalClassifier(BaseModel):
         """Fused and per-modality predictions. Never reads labels."""
         feats = self.extract_feat(inputs)
         logits = self.fuse(feats, present=self._present(data_samples))
-        per_modality = {
-            k: F.softmax(z, dim=1)
-            for k, z in self.modality_logits(feats).items()
-        }
-        scores = F.softmax(logits, dim=1)
-        subset_labels = self.subset_labels(feats)
-        if data_samples is None:
-            data_samples = [DataSample() for _ in range(scores.shape[0])]
-        for i, ds in enumerate(data_samples):
-            ds.set_pred_score(scores[i]).set_pred_label(scores[i].argmax())
-            ds.set_field({k: v[i] for k, v in per_modality.items()},
-                         'modality_scores', field_type='data')
-            if subset_labels:
-                ds.set_field({k: v[i] for k, v in subset_labels.items()},
-                             'subset_labels', field_type='data')
-        return data_samples
+        return pack_predictions(logits, self.modality_logits(feats),
+                                self.subset_labels(feats), data_samples)
 
     def subset_labels(self, feats: Dict[str, torch.Tensor]
                       ) -> Dict[str, torch.Tensor]:
@@ -247,3 +233,25 @@ class MultimodalClassifier(BaseModel):
     def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
         """Delegate the step to the balancer (joint training by default)."""
         return self.balancer.train_step(self, data, optim_wrapper)
+
+
+def pack_predictions(logits: torch.Tensor,
+                     modality_logits: Dict[str, torch.Tensor],
+                     subset_labels: Dict[str, torch.Tensor],
+                     data_samples: Optional[List[DataSample]] = None
+                     ) -> List[DataSample]:
+    """Write fused scores and labels, per-modality scores and every
+    subset's predicted label into the data samples the metric reads."""
+    scores = F.softmax(logits, dim=1)
+    per_modality = {k: F.softmax(z, dim=1)
+                    for k, z in modality_logits.items()}
+    if data_samples is None:
+        data_samples = [DataSample() for _ in range(scores.shape[0])]
+    for i, ds in enumerate(data_samples):
+        ds.set_pred_score(scores[i]).set_pred_label(scores[i].argmax())
+        ds.set_field({k: v[i] for k, v in per_modality.items()},
+                     'modality_scores', field_type='data')
+        if subset_labels:
+            ds.set_field({k: v[i] for k, v in subset_labels.items()},
+                         'subset_labels', field_type='data')
+    return data_samples
