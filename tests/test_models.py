@@ -269,3 +269,15 @@ def test_nan_loss_names_the_culprit():
         model.parse_losses(losses)
     loss, _ = model.parse_losses({'loss_cls': torch.tensor(2.0)})
     assert float(loss) == 2.0
+
+
+@pytest.mark.parametrize('cls', [ConcatFusion, SumFusion])
+def test_decompose_leaves_the_fill_mean_alone(cls):
+    """Only the fused forward tracks the running mean: a balancer reading
+    decomposed logits in training (OGM-GE) must not update it twice."""
+    fusion = build_fusion(cls, fill='mean').train()
+    fusion.decompose(make_feats())
+    assert all(not getattr(fusion, f'fill_mean_{m}').any()
+               for m in fusion.modalities)
+    fusion(make_feats())
+    assert getattr(fusion, f'fill_mean_{fusion.modalities[0]}').any()

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from armlab.registry import MODELS
-from .arm import all_reduce_mean
+from .base import all_reduce_mean
 from .base import Balancer
 
 Subset = Tuple[str, ...]

@@ -25,7 +25,6 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.dist import all_reduce, get_world_size
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
@@ -34,7 +33,7 @@ from armlab.engine.training_valuation import TrainingSetValuation
 from armlab.evaluation.valuation import (modality_information,
                                          pointwise_contributions)
 from armlab.registry import HOOKS, MODELS
-from .base import Balancer
+from .base import Balancer, all_reduce_mean
 
 
 def contribution_weights(phi: torch.Tensor, gamma: float, max_weight: float,
@@ -50,14 +49,6 @@ def contribution_weights(phi: torch.Tensor, gamma: float, max_weight: float,
         return torch.ones_like(phi)
     g = phi.log().mean().exp()
     return (g / phi).pow(gamma).clamp(1.0 / max_weight, max_weight)
-
-
-def all_reduce_mean(value: torch.Tensor) -> torch.Tensor:
-    """Mean of ``value`` over the ranks of a distributed run (else itself)."""
-    if get_world_size() > 1:
-        value = value.clone()
-        all_reduce(value, op='mean')
-    return value
 
 
 def smooth_max(losses: torch.Tensor, temperature: float) -> torch.Tensor:

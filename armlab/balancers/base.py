@@ -9,10 +9,19 @@ own file. The base class is plain joint training.
 from typing import Callable, Dict, List, Optional
 
 import torch
+from mmengine.dist import all_reduce, get_world_size
 from mmengine.logging import MessageHub
 from torch import nn
 
 from armlab.registry import MODELS
+
+
+def all_reduce_mean(value: torch.Tensor) -> torch.Tensor:
+    """Mean of ``value`` over the ranks of a distributed run (else itself)."""
+    if get_world_size() > 1:
+        value = value.clone()
+        all_reduce(value, op='mean')
+    return value
 
 
 @MODELS.register_module(name=['Balancer', 'JointTraining'])

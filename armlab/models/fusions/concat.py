@@ -33,7 +33,7 @@ class ConcatFusion(BaseFusion):
     def decompose(self, feats: Dict[str, torch.Tensor],
                   weights: Optional[torch.Tensor] = None
                   ) -> Dict[str, torch.Tensor]:
-        xs = self.prepare(feats, weights)
+        xs = self.weighted(feats, weights)  # no fill-mean update here
         blocks = self.fc.weight.split(list(self.in_channels.values()), dim=1)
         bias = self.fc.bias / len(self.modalities)
         return {

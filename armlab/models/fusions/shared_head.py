@@ -158,7 +158,7 @@ class SharedHeadFusion(BaseFusion):
     def decompose(self, feats: Dict[str, torch.Tensor],
                   weights: Optional[torch.Tensor] = None
                   ) -> Dict[str, torch.Tensor]:
-        xs = self.prepare(feats, weights)
+        xs = self.weighted(feats, weights)  # no fill-mean update here
         if self.combine == 'sum':
             bias = self.fc.bias / len(self.modalities)
             return {m: x @ self.fc.weight.t() + bias

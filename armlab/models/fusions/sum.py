@@ -37,5 +37,5 @@ class SumFusion(BaseFusion):
     def decompose(self, feats: Dict[str, torch.Tensor],
                   weights: Optional[torch.Tensor] = None
                   ) -> Dict[str, torch.Tensor]:
-        xs = self.prepare(feats, weights)
+        xs = self.weighted(feats, weights)  # no fill-mean update here
         return {m: self.heads[m](x) for m, x in zip(self.modalities, xs)}
