@@ -38,6 +38,10 @@ setup(
     python_requires='>=3.10',
     packages=find_packages(exclude=('tests', 'configs', 'tools')),
     install_requires=INSTALL_REQUIRES,
-    extras_require={'tests': ['pytest>=7', 'pytest-timeout']},
+    extras_require={
+        # PyAV decodes and encodes video for tools/data (ffmpeg also works).
+        'video': ['av>=12'],
+        'tests': ['pytest>=7', 'pytest-timeout', 'av>=12'],
+    },
     license='Apache-2.0',
 )

@@ -44,10 +44,14 @@ VISBACKENDS = _child('vis_backend', mmpretrain_registry.VISBACKENDS,
                      ['armlab.engine'])
 LOG_PROCESSORS = _child('log processor', mmpretrain_registry.LOG_PROCESSORS,
                         ['armlab.engine'])
+# Active-learning acquisition strategies (no OpenMMLab parent: nothing
+# upstream selects samples to label).
+ACQUISITION_STRATEGIES = Registry('acquisition strategy', scope='armlab',
+                                  locations=['armlab.active.strategies'])
 
 __all__ = [
     'RUNNERS', 'LOOPS', 'HOOKS', 'OPTIMIZERS', 'OPTIM_WRAPPERS',
     'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS',
     'MODEL_WRAPPERS', 'METRICS', 'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS',
-    'LOG_PROCESSORS'
+    'LOG_PROCESSORS', 'ACQUISITION_STRATEGIES'
 ]

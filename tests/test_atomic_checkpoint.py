@@ -19,6 +19,10 @@ def test_backend_is_registered_and_writes(tmp_path):
     backend.put_text('last', tmp_path / 'last_checkpoint')
     assert (tmp_path / 'sub' / 'x.bin').read_bytes() == b'abc'
     assert (tmp_path / 'last_checkpoint').read_text() == 'last'
+    # The permissions of a plain open(), not mkstemp's private 0o600.
+    (tmp_path / 'plain').write_bytes(b'')
+    assert (tmp_path / 'sub' / 'x.bin').stat().st_mode == \
+        (tmp_path / 'plain').stat().st_mode
 
 
 def test_crash_mid_write_keeps_the_old_checkpoint(tmp_path, monkeypatch):

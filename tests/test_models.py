@@ -65,6 +65,26 @@ def test_frame_encoder_pools_over_time():
     torch.testing.assert_close(one, three)
 
 
+def test_channels_last_encoders_match_the_default_layout():
+    """The GPU switch changes memory layout only: same weights, same
+    outputs, NHWC conv weights, and weight init keeps the format."""
+    for cls, x in ((SpectrogramResNet, torch.randn(2, 1, 16, 12)),
+                   (FrameResNet, torch.randn(2, 3, 2, 16, 16))):
+        torch.manual_seed(0)
+        plain = cls(base_channels=4).eval()
+        torch.manual_seed(0)
+        nhwc = cls(base_channels=4, channels_last=True).eval()
+        nhwc.load_state_dict(plain.state_dict())
+        assert nhwc.layer1[0].conv1.weight.is_contiguous(
+            memory_format=torch.channels_last)
+        assert not plain.layer1[0].conv1.weight.is_contiguous(
+            memory_format=torch.channels_last)
+        torch.testing.assert_close(nhwc(x), plain(x), rtol=1e-5, atol=1e-5)
+        nhwc.init_weights()
+        assert nhwc.layer1[0].conv1.weight.is_contiguous(
+            memory_format=torch.channels_last)
+
+
 @pytest.mark.parametrize('cls', [ConcatFusion, SumFusion])
 def test_decomposed_logits_sum_to_fused(cls):
     fusion = build_fusion(cls)
@@ -269,6 +289,28 @@ def test_nan_loss_names_the_culprit():
         model.parse_losses(losses)
     loss, _ = model.parse_losses({'loss_cls': torch.tensor(2.0)})
     assert float(loss) == 2.0
+
+
+@pytest.mark.parametrize('cls', [ConcatFusion, FiLMFusion])
+def test_fill_mean_tracks_present_rows_once_per_forward(cls):
+    """Under modality dropout the running mean is the mean of the rows where
+    the modality is present, and masked passes over the same batch (subset
+    logits) leave it alone."""
+    fusion = build_fusion(cls, fill='mean', fill_momentum=1.0).train()
+    feats = make_feats(b=4)
+    present = torch.tensor([[True, False], [True, True], [False, True],
+                            [True, False]])
+    fusion(feats, present=present)
+    for i, m in enumerate(fusion.modalities):
+        torch.testing.assert_close(getattr(fusion, f'fill_mean_{m}'),
+                                   feats[m][present[:, i]].mean(0))
+    before = {m: getattr(fusion, f'fill_mean_{m}').clone()
+              for m in fusion.modalities}
+    fusion.subset_logits(make_feats(b=4, seed=1),
+                         [('audio', ), ('visual', ), ()])
+    for m in fusion.modalities:
+        torch.testing.assert_close(getattr(fusion, f'fill_mean_{m}'),
+                                   before[m])
 
 
 @pytest.mark.parametrize('cls', [ConcatFusion, SumFusion])

@@ -10,10 +10,10 @@ from typing import Callable, Dict, List, Optional
 
 import torch
 from mmengine.dist import all_reduce, get_world_size
-from mmengine.logging import MessageHub
 from torch import nn
 
 from armlab.registry import MODELS
+from armlab.utils.runtime import current_epoch, current_iter
 
 
 def all_reduce_mean(value: torch.Tensor) -> torch.Tensor:
@@ -41,16 +41,9 @@ class Balancer(nn.Module):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # -- helpers shared by every method ---------------------------------------
-    @staticmethod
-    def current_epoch() -> int:
-        """The 0-based training epoch, as mmengine's RuntimeInfoHook records
-        it (0 outside a runner), so that balancers need no hook for it."""
-        return int(MessageHub.get_current_instance().get_info('epoch', 0))
-
-    @staticmethod
-    def current_iter() -> int:
-        """The global training iteration (0 outside a runner)."""
-        return int(MessageHub.get_current_instance().get_info('iter', 0))
+    #: The 0-based epoch and the global iteration (``armlab.utils.runtime``).
+    current_epoch = staticmethod(current_epoch)
+    current_iter = staticmethod(current_iter)
 
     @staticmethod
     def labels(data_samples: List) -> torch.Tensor:

@@ -251,6 +251,8 @@ class MultimodalDataset(BaseDataset):
                     f'{where}: no path for modality {modality!r} (paths: '
                     f'{sorted(paths)}); modalities={list(self.modalities)}')
         info['path_keys'] = tuple(paths)
+        # Lets transforms resolve dataset-relative files (a vocabulary).
+        info['data_root'] = self.data_root
         return info
 
     # ------------------------------------------------------------- helpers

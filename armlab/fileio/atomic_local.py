@@ -18,6 +18,14 @@ from typing import Union
 from mmengine.fileio import LocalBackend, register_backend
 
 
+def _default_file_mode() -> int:
+    """0o666 less the process umask: what ``open(path, 'w')`` would give
+    (``mkstemp`` creates 0o600, private to the owner)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomic(data: bytes, filepath: Union[str, Path]) -> None:
     """Write ``data`` to ``filepath`` through a temporary file and a rename."""
     filepath = str(filepath)
@@ -31,6 +39,7 @@ def write_atomic(data: bytes, filepath: Union[str, Path]) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _default_file_mode())
         os.replace(tmp, filepath)
     except BaseException:
         if osp.exists(tmp):

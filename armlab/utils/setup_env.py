@@ -15,11 +15,13 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     """
     from mmpretrain.utils import register_all_modules as register_mmpretrain
     register_mmpretrain(init_default_scope=False)
+    import armlab.active  # noqa: F401
     import armlab.balancers  # noqa: F401
     import armlab.datasets  # noqa: F401
     import armlab.engine  # noqa: F401
     import armlab.evaluation  # noqa: F401
     import armlab.models  # noqa: F401
+    import armlab.robustness  # noqa: F401
     from .checkpoint_compat import patch_checkpoint_loading
     patch_checkpoint_loading()
 

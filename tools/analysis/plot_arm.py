@@ -12,7 +12,9 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
 from armlab.utils.scalars import (epoch_series, iter_series,  # noqa: E402
-                                  keys_with_prefix, load_scalars)
+                                  keys_with_prefix)
+from armlab.visualization import expand_patterns as expand  # noqa: E402
+from armlab.visualization import load_run  # noqa: E402
 
 PANELS = [
     ('Validation accuracy (%)', ['accuracy/top1', 'acc_*_mask'], 'epoch'),
@@ -25,20 +27,8 @@ PANELS = [
 ]
 
 
-def expand(rows, patterns):
-    keys = []
-    for pattern in patterns:
-        if '*' in pattern:
-            head, tail = pattern.split('*')
-            keys += [k for k in keys_with_prefix(rows, head)
-                     if k.endswith(tail) and k != head + tail]
-        elif any(pattern in r for r in rows):
-            keys.append(pattern)
-    return keys
-
-
 def plot(work_dir: str, out: str) -> str:
-    rows = load_scalars(work_dir)
+    rows = load_run(work_dir).rows  # the latest run, resumes merged
     if not keys_with_prefix(rows, 'arm'):
         raise ValueError(f'{work_dir!r} has no ARM scalars: was it trained '
                          'with ARMBalancer and ARMHook?')

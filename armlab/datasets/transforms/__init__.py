@@ -1,4 +1,5 @@
 """Data pipeline transforms; importing this module registers them."""
+from . import features, image, robustness, text  # noqa: F401  (register)
 from .audio_features import compute_spectrogram, fit_length
 from .formatting import PackMultimodalInputs
 from .frames import FramesRandomFlip, FramesRandomResizedCrop, FramesResize

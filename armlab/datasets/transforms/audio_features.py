@@ -77,15 +77,150 @@ def _mel_basis(sample_rate: int, n_fft: int, n_mels: int) -> np.ndarray:
     return librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels)
 
 
+def kaldi_fbank(wave: np.ndarray,
+                sample_rate: int = 16000,
+                num_mel_bins: int = 128,
+                frame_length_ms: float = 25.0,
+                frame_shift_ms: float = 10.0,
+                window: str = 'hanning',
+                preemphasis: float = 0.97,
+                low_freq: float = 20.0,
+                high_freq: float = 0.0,
+                use_torchaudio: Optional[bool] = None) -> np.ndarray:
+    """Kaldi-compatible log-mel filterbank (``compute-fbank-feats``).
+
+    The Kinetics-Sounds front-end (AST-style; METHODS.md §1) calls
+    ``torchaudio.compliance.kaldi.fbank(htk_compat=True, use_energy=False,
+    window_type='hanning', dither=0, num_mel_bins=128, frame_shift=10)``.
+    torchaudio is used when installed (``use_torchaudio=None``); otherwise
+    this numpy version of the same recipe runs: frames that fit entirely
+    (snip edges), per-frame DC removal, pre-emphasis, a symmetric window,
+    zero-padding to a power of two, power spectrum, Kaldi mel bank
+    (1127 ln(1 + f/700), no Nyquist bin), log floored at float32 eps. It is
+    computed in float32 like torchaudio, so the two agree to float32
+    rounding, not bit-for-bit.
+
+    Returns:
+        float32 array (num_mel_bins, frames): frequency first, as every
+        armlab spectrogram (torchaudio returns it transposed).
+    """
+    if use_torchaudio is None:
+        try:
+            import torchaudio  # noqa: F401
+            use_torchaudio = True
+        except ImportError:
+            use_torchaudio = False
+    if use_torchaudio:
+        import torch
+        from torchaudio.compliance import kaldi
+        feats = kaldi.fbank(
+            torch.as_tensor(np.asarray(wave, np.float32))[None],
+            htk_compat=True, sample_frequency=float(sample_rate),
+            use_energy=False, window_type=window, dither=0.0,
+            num_mel_bins=num_mel_bins, frame_length=frame_length_ms,
+            frame_shift=frame_shift_ms, preemphasis_coefficient=preemphasis,
+            low_freq=low_freq, high_freq=high_freq)
+        return np.ascontiguousarray(feats.numpy().T, dtype=np.float32)
+    wave = np.asarray(wave, np.float32)
+    shift = int(sample_rate * frame_shift_ms * 0.001)
+    size = int(sample_rate * frame_length_ms * 0.001)
+    padded = 1 << (size - 1).bit_length()
+    if len(wave) < size:
+        raise ValueError(f'kaldi_fbank: {len(wave)} samples are fewer than '
+                         f'one {frame_length_ms} ms frame ({size})')
+    count = 1 + (len(wave) - size) // shift
+    frames = np.lib.stride_tricks.as_strided(
+        wave, (count, size), (shift * wave.strides[0], wave.strides[0]))
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    previous = np.concatenate([frames[:, :1], frames[:, :-1]], axis=1)
+    frames = frames - np.float32(preemphasis) * previous
+    frames = frames * _kaldi_window(window, size)
+    spectrum = np.fft.rfft(frames, n=padded, axis=1)
+    power = (np.abs(spectrum) ** 2).astype(np.float32)
+    mel = power @ _kaldi_mel_banks(num_mel_bins, padded, float(sample_rate),
+                                   low_freq, high_freq).T
+    eps = np.finfo(np.float32).eps
+    return np.log(np.maximum(mel, eps)).T.astype(np.float32)
+
+
+def _kaldi_window(window: str, size: int) -> np.ndarray:
+    """Kaldi's symmetric analysis windows (torch ``periodic=False``)."""
+    n = np.arange(size, dtype=np.float64)
+    hann = 0.5 - 0.5 * np.cos(2 * np.pi * n / (size - 1))
+    windows = {
+        'hanning': hann,
+        'povey': hann ** 0.85,
+        'hamming': 0.54 - 0.46 * np.cos(2 * np.pi * n / (size - 1)),
+        'rectangular': np.ones(size),
+    }
+    if window not in windows:
+        raise ValueError(f'kaldi_fbank: unknown window {window!r}; choose '
+                         f'one of {sorted(windows)}')
+    return windows[window].astype(np.float32)
+
+
+@lru_cache(maxsize=8)
+def _kaldi_mel_banks(num_bins: int, padded: int, sample_rate: float,
+                     low_freq: float, high_freq: float) -> np.ndarray:
+    """(num_bins, padded // 2 + 1) triangular filters on Kaldi's mel scale,
+    zero on the Nyquist bin."""
+    def mel(freq):
+        return 1127.0 * np.log(1.0 + np.asarray(freq) / 700.0)
+    nyquist = 0.5 * sample_rate
+    if high_freq <= 0.0:
+        high_freq += nyquist
+    if not 0.0 <= low_freq < high_freq <= nyquist:
+        raise ValueError(f'kaldi_fbank: need 0 <= low_freq ({low_freq}) < '
+                         f'high_freq ({high_freq}) <= Nyquist ({nyquist})')
+    low, high = mel(low_freq), mel(high_freq)
+    delta = (high - low) / (num_bins + 1)
+    left = low + np.arange(num_bins)[:, None] * delta
+    center, right = left + delta, left + 2 * delta
+    fft_mel = mel(sample_rate / padded * np.arange(padded // 2))[None]
+    up = (fft_mel - left) / (center - left)
+    down = (right - fft_mel) / (right - center)
+    banks = np.maximum(0.0, np.minimum(up, down))
+    return np.pad(banks, ((0, 0), (0, 1))).astype(np.float32)
+
+
+def scipy_log_spectrogram(wave: np.ndarray,
+                          sample_rate: int = 22050,
+                          nperseg: int = 512,
+                          noverlap: int = 353,
+                          eps: float = 1e-7,
+                          clip: bool = True,
+                          zscore: bool = True) -> np.ndarray:
+    """log(PSD + eps) from ``scipy.signal.spectrogram``, z-scored per clip:
+    the AVE front-end (default Tukey window, density scaling, constant
+    detrend).
+
+    Returns:
+        float32 array (nperseg // 2 + 1, frames); 257 x 1004 for 160,000
+        samples.
+    """
+    from scipy import signal
+    wave = np.asarray(wave, np.float32)
+    if clip:
+        wave = np.clip(wave, -1.0, 1.0)
+    _, _, spec = signal.spectrogram(wave, sample_rate, nperseg=nperseg,
+                                    noverlap=noverlap)
+    spec = np.log(spec + eps)
+    if zscore:
+        spec = np.divide(spec - np.mean(spec), np.std(spec) + 1e-9)
+    return spec.astype(np.float32)
+
+
 FRONT_ENDS = {
     'stft': stft_log_spectrogram,
     'logmel': log_mel_spectrogram,
+    'fbank': kaldi_fbank,
+    'scipy': scipy_log_spectrogram,
 }
 
 
 def compute_spectrogram(wave: np.ndarray, kind: str = 'logmel',
                         **kwargs) -> np.ndarray:
-    """Dispatch to a front-end by name (``'stft'`` or ``'logmel'``)."""
+    """Dispatch to a front-end by name (a key of ``FRONT_ENDS``)."""
     if kind not in FRONT_ENDS:
         raise ValueError(f'unknown audio front-end {kind!r}; '
                          f'choose one of {sorted(FRONT_ENDS)}')

@@ -1,3 +1,4 @@
+from . import sequence_encoder, text_encoder  # noqa: F401  (register)
 from .mlp import MLPEncoder
 from .resnet_encoders import FrameResNet, SpectrogramResNet
 

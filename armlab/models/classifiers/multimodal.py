@@ -185,9 +185,13 @@ class MultimodalClassifier(BaseModel):
              data_samples: List[DataSample]) -> Dict[str, torch.Tensor]:
         """Fused loss (plus auxiliary heads), then the balancer's terms."""
         feats = self.extract_feat(inputs)
-        logits = self.fuse(feats, present=self._present(data_samples))
+        present = self._present(data_samples)
+        logits = self.fuse(feats, present=present)
         labels = torch.cat([ds.gt_label for ds in data_samples])
         losses = {'loss_cls': self.loss_module(logits, labels)}
+        losses.update(self.fusion.extra_losses(
+            feats, labels, weights=self.modality_weights.clone(),
+            present=present))
         if self.aux_heads is not None:
             losses['loss_aux'] = sum(
                 F.cross_entropy(self.aux_heads[m](feats[m].detach()), labels)

@@ -28,15 +28,28 @@ class MultimodalDataPreprocessor(BaseDataPreprocessor):
             that statistic. A scalar applies to every channel. Every listed
             modality must be in the inputs; others pass through stacked and
             cast to float.
+        index_modalities: Modalities that hold integer indices (token ids
+            of text): stacked and moved but kept int64 and never normalised,
+            since embeddings look them up by index.
         non_blocking: Asynchronous host-to-device copies.
     """
 
     def __init__(self,
                  modalities: Optional[Dict[str, dict]] = None,
+                 index_modalities: Sequence[str] = (),
                  non_blocking: bool = False) -> None:
         super().__init__(non_blocking=non_blocking)
         if modalities is None:
             modalities = _DEFAULT_MODALITIES
+        if isinstance(index_modalities, str):
+            index_modalities = (index_modalities, )
+        self.index_modalities = tuple(index_modalities)
+        both = [m for m in self.index_modalities
+                if any(v is not None
+                       for v in (modalities.get(m) or {}).values())]
+        if both:
+            raise ValueError(f'MultimodalDataPreprocessor: index modalities '
+                             f'{both} cannot have mean/std statistics')
         self.modalities = tuple(modalities)
         for modality, stats in modalities.items():
             unknown = set(stats or {}) - {'mean', 'std'}
@@ -88,7 +101,8 @@ class MultimodalDataPreprocessor(BaseDataPreprocessor):
 
         Returns:
             ``dict(inputs={modality: float Tensor (B, ...)},
-            data_samples=list)`` on the model's device.
+            data_samples=list)`` on the model's device (int64 tensors for
+            ``index_modalities``).
         """
         inputs = data['inputs']
         missing = [m for m in self.modalities if m not in inputs]
@@ -98,7 +112,8 @@ class MultimodalDataPreprocessor(BaseDataPreprocessor):
         # Stack on the host, copy (still uint8 where it was), then cast.
         batch = {m: self.stack(m, v) for m, v in inputs.items()}
         batch = self.cast_data(batch)
-        batch = {m: self.normalize(m, v.float()) for m, v in batch.items()}
+        batch = {m: v.long() if m in self.index_modalities
+                 else self.normalize(m, v.float()) for m, v in batch.items()}
 
         data_samples = data.get('data_samples', None)
         if data_samples is not None:

@@ -1,4 +1,4 @@
-from . import shared_head  # noqa: F401  (SharedHeadFusion)
+from . import evidential, shared_head  # noqa: F401  (register)
 from .base import BaseFusion
 from .concat import ConcatFusion
 from .film import FiLMFusion

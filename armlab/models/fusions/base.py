@@ -5,7 +5,8 @@ modalities by the fill before the fusion-specific ``fuse``. Per-modality
 accuracy, Shapley values, ARM, AGM, robustness and active learning all reach
 it through :meth:`MultimodalClassifier.masked_logits`.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from contextlib import contextmanager
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -31,6 +32,8 @@ class BaseFusion(nn.Module):
     decomposable = False
     #: Number of modalities the fusion supports; None for any.
     num_modalities: Optional[int] = None
+    #: True inside :meth:`fill_frozen`: extra passes over the same batch.
+    _fill_is_frozen = False
 
     def __init__(self,
                  modalities: Sequence[str],
@@ -77,10 +80,29 @@ class BaseFusion(nn.Module):
         return torch.zeros_like(like)
 
     @torch.no_grad()
-    def _update_fill_mean(self, feats: Dict[str, torch.Tensor]) -> None:
-        for m in self.modalities:
+    def _update_fill_mean(self, feats: Dict[str, torch.Tensor],
+                          present: Optional[torch.Tensor] = None) -> None:
+        """Blend in the batch mean of each modality over the rows where it
+        is present (modality dropout, skipped modalities)."""
+        for i, m in enumerate(self.modalities):
+            h = feats[m].detach().float()
+            if present is not None:
+                h = h[present[:, i].to(h.device)]
+                if h.shape[0] == 0:
+                    continue
             mean = getattr(self, f'fill_mean_{m}')
-            mean.lerp_(feats[m].detach().float().mean(0), self.fill_momentum)
+            mean.lerp_(h.mean(0), self.fill_momentum)
+
+    @contextmanager
+    def fill_frozen(self) -> Iterator[None]:
+        """Passes inside do not update the running fill mean: one update
+        per training step, from the fused forward, whatever extra masked
+        passes a metric, balancer or loss makes over the same batch."""
+        previous, self._fill_is_frozen = self._fill_is_frozen, True
+        try:
+            yield
+        finally:
+            self._fill_is_frozen = previous
 
     # -- forward ----------------------------------------------------------
     def weighted(self, feats: Dict[str, torch.Tensor],
@@ -107,8 +129,9 @@ class BaseFusion(nn.Module):
             weights: (M,) feature weights, applied to present features.
             present: (B, M) bool, False where a modality is absent.
         """
-        if self.fill == 'mean' and self.training and present is None:
-            self._update_fill_mean(feats)
+        if self.fill == 'mean' and self.training and \
+                not self._fill_is_frozen:
+            self._update_fill_mean(feats, present)
         xs = self.weighted(feats, weights)
         if present is None:
             return xs
@@ -139,11 +162,12 @@ class BaseFusion(nn.Module):
         """
         batch = next(iter(feats.values()))
         out = {}
-        for subset in subsets:
-            row = torch.tensor([m in subset for m in self.modalities],
-                               device=batch.device)
-            out[subset] = self(feats, weights,
-                               row.expand(batch.shape[0], -1))
+        with self.fill_frozen():
+            for subset in subsets:
+                row = torch.tensor([m in subset for m in self.modalities],
+                                   device=batch.device)
+                out[subset] = self(feats, weights,
+                                   row.expand(batch.shape[0], -1))
         return out
 
     def _additive_subset_logits(self, feats, subsets, weights,
@@ -172,6 +196,16 @@ class BaseFusion(nn.Module):
                 z = z + (present[i] if m in subset else absent[i])
             out[subset] = z.expand(hs[0].shape[0], -1)
         return out
+
+    def extra_losses(self, feats: Dict[str, torch.Tensor],
+                     labels: torch.Tensor,
+                     weights: Optional[torch.Tensor] = None,
+                     present: Optional[torch.Tensor] = None
+                     ) -> Dict[str, torch.Tensor]:
+        """Loss terms the fusion itself needs beyond the classifier's loss
+        on the fused logits (e.g. an evidential fusion's per-modality
+        Dirichlet losses). Keys must contain ``loss``. None by default."""
+        return {}
 
     def decompose(self, feats: Dict[str, torch.Tensor],
                   weights: Optional[torch.Tensor] = None

@@ -1,0 +1,19 @@
+# AMST-FULL on IEMOCAP: an ALT (shared head) and a JOINT (concat) model side by
+# side, each with the joint config's encoders; logits (M*alt + joint)/(M+1).
+# Trained on the BB schedule of its joint config (AdamW lr 1e-3, 30 epochs,
+# StepLR(10)). Twice the parameters of the other methods. See
+# configs/amst/README.md.
+_base_ = '../joint/joint_concat_mlp_transformer_iemocap.py'
+# AMST's IEMOCAP factor (CXianRen/AMST Jobs/amst_*.sh comments:
+# a_skip_factor 4 for the 2- and 3-modality IEMOCAP; v_skip_factor 1 "for
+# all datasets"); text is not skipped (its factor is not given).
+skip_factors = dict(audio=4, visual=1, text=1)
+model = dict(
+    type='AMSTFullClassifier',
+    alt_fusion=dict(type='SharedHeadFusion'),  # `fusion` is the JOINT model's
+    aux_heads=True,
+    balancer=dict(
+        _delete_=True,
+        type='AMSTBalancer',
+        variant='FULL',
+        skip_factors=skip_factors))

@@ -1,0 +1,6 @@
+# Modality dropout on AV-Digits with the 'visual-dominant' preset.
+_base_ = './modality_dropout_resnet18_avdigits.py'
+train_dataloader = dict(dataset=dict(preset='visual-dominant'))
+val_dataloader = dict(dataset=dict(preset='visual-dominant'))
+test_dataloader = dict(dataset=dict(preset='visual-dominant'))
+train_eval_dataloader = dict(dataset=dict(preset='visual-dominant'))
