@@ -6,8 +6,8 @@ import json
 import pytest
 
 from conftest import run_tool
-from helpers.raw_media import (check_prepared, corrupt, digit_clips,
-                               load_tool, write_video)
+from helpers.raw_media import (check_prepared, corrupt, digit_clips, load_tool,
+                               train_one_epoch, write_video)
 
 CATEGORIES = ['Church bell', 'Male speech, man speaking', 'Dog']
 SPLITS = ('train', 'val', 'test')
@@ -74,3 +74,7 @@ def test_malformed_list_line_is_named(tmp_path):
     bad.write_text('Dog&abc&good&0\n')
     with pytest.raises(ValueError, match='trainSet.txt:1: expected'):
         load_tool('prepare_ave').read_lines(str(bad))
+
+
+def test_one_training_epoch_on_the_prepared_data(prepared, tmp_path):
+    train_one_epoch('ave', prepared, tmp_path, train_batch=2)

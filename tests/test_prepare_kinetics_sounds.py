@@ -7,14 +7,12 @@ import json
 
 import pytest
 
-from conftest import REPO, run_tool
-from helpers.raw_media import (check_prepared, corrupt, digit_clips,
-                               load_tool, tiny_av_options, write_video)
+from conftest import run_tool
+from helpers.raw_media import (check_prepared, corrupt, digit_clips, load_tool,
+                               train_one_epoch, write_video)
 
 KS_CLASSES = load_tool('prepare_kinetics_sounds').KS_CLASSES
 NAMES = {0: 'playing bagpipes', 1: 'ripping paper', 2: 'tapping pen'}
-CONFIG = REPO / 'configs' / 'joint' / \
-    'joint_concat_resnet18_kinetics_sounds.py'
 
 
 def ytid(label: int, i: int) -> str:
@@ -93,6 +91,4 @@ def test_unknown_class_in_a_list_is_named(tmp_path):
 
 
 def test_one_training_epoch_on_the_prepared_data(prepared, tmp_path):
-    run_tool('tools/train.py', CONFIG, '--work-dir', tmp_path,
-             '--cfg-options', *tiny_av_options(prepared, train_batch=5))
-    assert (tmp_path / 'epoch_1.pth').is_file()
+    train_one_epoch('kinetics_sounds', prepared, tmp_path, train_batch=5)

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from conftest import run_tool
-from helpers.raw_media import (check_prepared, corrupt, digit_clips,
-                               load_tool, mtimes, write_video)
+from helpers.raw_media import (check_prepared, corrupt, digit_clips, load_tool,
+                               mtimes, train_one_epoch, write_video)
 
 CLASSES = ['ApplyEyeMakeup', 'Drumming', 'PlayingCello']
 SILENT = 'ApplyEyeMakeup'  # made without audio track
@@ -83,3 +83,7 @@ def test_missing_class_index_is_named(tmp_path):
     tool = load_tool('prepare_ucf51')
     with pytest.raises(FileNotFoundError, match='classInd.txt not found'):
         tool.main(['--raw', str(tmp_path), '--out', str(tmp_path / 'out')])
+
+
+def test_one_training_epoch_on_the_prepared_data(prepared, tmp_path):
+    train_one_epoch('ucf51', prepared[0], tmp_path, train_batch=4)

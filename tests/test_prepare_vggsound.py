@@ -7,8 +7,8 @@ import json
 import pytest
 
 from conftest import run_tool
-from helpers.raw_media import (check_prepared, corrupt, digit_clips,
-                               load_tool, write_video)
+from helpers.raw_media import (check_prepared, corrupt, digit_clips, load_tool,
+                               train_one_epoch, write_video)
 
 LABELS = ['dog barking', 'church bell ringing', 'male speech, man speaking']
 
@@ -65,3 +65,7 @@ def test_bad_split_value_is_named(tmp_path):
     bad.write_text('abcdefghijk,0,dog,validation\n')
     with pytest.raises(ValueError, match="split 'validation'"):
         load_tool('prepare_vggsound').read_csv(str(bad))
+
+
+def test_one_training_epoch_on_the_prepared_data(prepared, tmp_path):
+    train_one_epoch('vggsound', prepared[0], tmp_path, train_batch=5)
