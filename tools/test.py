@@ -5,12 +5,11 @@ validation of training; ``--split test`` evaluates the test split.
 """
 import argparse
 import os
-import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from armlab.engine.launch import merge_cli_options, setup_distributed
+from armlab.engine.checkpoint_eval import eval_config
 from armlab.utils import limit_blas_threads, register_all_modules
 
 
@@ -39,25 +38,9 @@ def main():
     args = parse_args()
     register_all_modules()
     limit_blas_threads()
-    for path, what in ((args.config, 'config'), (args.checkpoint,
-                                                 'checkpoint')):
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'{what} file {path!r} not found')
-    cfg = Config.fromfile(args.config)
-    merge_cli_options(cfg, args.cfg_options)
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
-    if args.split == 'val':
-        cfg.test_dataloader = cfg.val_dataloader
-        cfg.test_evaluator = cfg.val_evaluator
-    if args.out:
-        evaluators = cfg.test_evaluator if isinstance(
-            cfg.test_evaluator, list) else [cfg.test_evaluator]
-        cfg.test_evaluator = list(evaluators) + [
-            dict(type='DumpResults', out_file_path=args.out)
-        ]
-    setup_distributed(cfg, args.launcher)
+    cfg = eval_config(args.config, args.checkpoint, args.work_dir,
+                      args.split, args.cfg_options, dump_to=args.out,
+                      launcher=args.launcher)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     print(f'{args.split} metrics: {metrics}')

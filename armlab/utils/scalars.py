@@ -4,6 +4,19 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 
+def read_scalar_file(path) -> List[dict]:
+    """The rows of one ``scalars.json`` (JSON lines), naming the file and
+    line of a row that is not JSON (a run killed mid-write)."""
+    rows = []
+    for n, line in enumerate(Path(path).read_text().splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise ValueError(f'{path}, line {n}: not JSON ({e})') from e
+    return rows
+
+
 def load_scalars(work_dir: str) -> List[dict]:
     """Every logged row of a work dir, oldest run first.
 
@@ -15,8 +28,7 @@ def load_scalars(work_dir: str) -> List[dict]:
         raise FileNotFoundError(
             f'no */vis_data/scalars.json under {work_dir!r}: is it a work dir '
             'written by tools/train.py?')
-    return [json.loads(line) for f in files
-            for line in f.read_text().splitlines() if line.strip()]
+    return [row for f in files for row in read_scalar_file(f)]
 
 
 def epoch_series(rows: List[dict], key: str) -> Tuple[List[float], List[float]]:

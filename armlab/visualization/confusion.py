@@ -158,32 +158,16 @@ def predict_split(config: str, checkpoint: str, work_dir: str,
     Returns:
         (predictions, the test metrics, class names).
     """
-    from mmengine.config import Config
     from mmengine.runner import Runner
 
-    from armlab.engine.launch import merge_cli_options, setup_distributed
+    from armlab.engine.checkpoint_eval import eval_config
     from armlab.utils import limit_blas_threads, register_all_modules
 
-    if split not in ('val', 'test'):
-        raise ValueError(f"split must be 'val' or 'test', got {split!r}")
-    for path, what in ((config, 'config'), (checkpoint, 'checkpoint')):
-        if not osp.isfile(path):
-            raise FileNotFoundError(f'{what} file {path!r} not found')
     register_all_modules()
     limit_blas_threads()
-    cfg = Config.fromfile(config)
-    merge_cli_options(cfg, cfg_options)
-    cfg.work_dir = work_dir
-    cfg.load_from = checkpoint
-    setup_distributed(cfg, 'none')
-    if split == 'val':
-        cfg.test_dataloader = cfg.val_dataloader
-        cfg.test_evaluator = cfg.val_evaluator
     dump = osp.join(work_dir, 'predictions.pkl')
-    evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator,
-                                                  list) else [cfg.test_evaluator]
-    cfg.test_evaluator = list(evaluators) + [
-        dict(type='DumpResults', out_file_path=dump)]
+    cfg = eval_config(config, checkpoint, work_dir, split, cfg_options,
+                      dump_to=dump)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     classes = runner.test_dataloader.dataset.metainfo.get('classes') or []

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from armlab.utils.scalars import epoch_series
+from armlab.utils.scalars import epoch_series, read_scalar_file
 
 #: Bookkeeping fields of a scalars row, not scalars.
 ROW_FIELDS = ('step', 'epoch', 'iter')
@@ -196,17 +196,6 @@ def _parse_log(session_dir: Path) -> List[Tuple[datetime, str]]:
     return lines
 
 
-def _read_rows(path: Path) -> List[dict]:
-    rows = []
-    for n, line in enumerate(path.read_text().splitlines(), 1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise ValueError(f'{path}, line {n}: not JSON ({e})') from e
-    return rows
-
-
 def find_sessions(work_dir) -> List[Session]:
     """The training sessions of a work dir, oldest first."""
     work_dir = Path(work_dir)
@@ -221,7 +210,7 @@ def find_sessions(work_dir) -> List[Session]:
         raise FileNotFoundError(
             f'no <timestamp>/vis_data/scalars.json under {str(work_dir)!r}'
             f'{hint}: pass a work dir written by tools/train.py')
-    return [Session(f.parent.parent, _read_rows(f), _parse_log(f.parent.parent))
+    return [Session(f.parent.parent, read_scalar_file(f), _parse_log(f.parent.parent))
             for f in files]
 
 
