@@ -69,6 +69,10 @@ def test_training_counts_skipped_samples(damaged_root, tmp_path):
     assert 'dropped 1 sample(s) with missing files' in log
     assert 'train epoch 1: 2 bad sample(s) were skipped (2 distinct)' in log
     assert "['train_000003', 'train_000005']" in log
+    from armlab.utils.scalars import epoch_series, load_scalars
+    epochs, counts = epoch_series(load_scalars(tmp_path / 'w'),
+                                  'data/skipped_samples')
+    assert (epochs, counts) == ([1], [2])
 
 
 def test_a_pipeline_bug_is_not_mistaken_for_bad_files(tiny_root):

@@ -15,7 +15,7 @@ def test_compare_two_presets(tiny_root, tmp_path):
     proc = run_tool('tools/analysis/compare_methods.py', CONFIG,
                     '--seeds', '0', '--presets', 'audio-dominant',
                     'visual-dominant', '--work-root', tmp_path / 'runs',
-                    '--out', out, '--cfg-options',
+                    '--out', out, '--probe', '--cfg-options',
                     *tiny_options(tiny_root, epochs=1))
     text = out.read_text()
     assert '## Preset: audio-dominant' in text
@@ -31,23 +31,70 @@ def test_compare_two_presets(tiny_root, tmp_path):
         assert sum(shares) == pytest.approx(100.0) or shares == [0.0, 0.0]
         assert 0 <= result['test/accuracy/top1'] <= 100
         assert result['best_epoch'] == 1 and result['wall_per_epoch_s'] > 0
+        assert 0 <= result['test/probe_audio'] <= 100
+        assert 0 <= result['test/probe_visual'] <= 100
     rows = [line for line in text.splitlines()
             if line.startswith('| joint_concat')]
     assert len(rows) == 2
-    # Columns: test top-1, F1, audio, visual, two shares, val, s/epoch.
-    assert all(len(re.findall(r'\|', r)) == 11 for r in rows)
+    # Columns: test top-1, F1, audio, visual, two shares, two probes, val,
+    # s/epoch.
+    assert all(len(re.findall(r'\|', r)) == 13 for r in rows)
+    assert 'test visual probe' in text
     assert 'audio Shapley share' in text
     assert '[compare] joint_concat_resnet18_avdigits seed 0' in proc.stdout
 
 
-def test_a_method_with_a_preset_variant_uses_it():
+def load_compare_tool():
     import importlib.util
     spec = importlib.util.spec_from_file_location(
         'compare_methods', REPO / 'tools' / 'analysis' / 'compare_methods.py')
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
+    return tool
+
+
+def test_a_method_with_a_preset_variant_uses_it():
+    tool = load_compare_tool()
     amst = str(REPO / 'configs' / 'amst' / 'amst-alt_resnet18_avdigits.py')
     assert tool.config_for(amst, 'visual-dominant').endswith(
         'amst-alt_resnet18_avdigits-visual-dominant.py')
     assert tool.config_for(amst, None) == amst
     assert tool.config_for(str(CONFIG), 'visual-dominant') == str(CONFIG)
+
+
+def run_result(fused, audio=None, visual=None, probe_visual=None):
+    result = {'test/accuracy/top1': fused}
+    if audio is not None:
+        result['test/acc_audio_mask'] = audio
+    if visual is not None:
+        result['test/acc_visual_mask'] = visual
+    if probe_visual is not None:
+        result['test/probe_visual'] = probe_visual
+    return result
+
+
+def test_headroom_table_picks_the_weak_modality_and_its_share():
+    tool = load_compare_tool()
+    results = {
+        'a/joint.py': [run_result(98, 95, 50, 70), run_result(98, 95, 60, 70)],
+        'a/method.py': [run_result(99, 96, 70, 75),
+                        run_result(99, 96, 70, 75)],
+        'a/visual_alone.py': [run_result(75, visual=75, probe_visual=80)],
+    }
+    text = '\n'.join(tool.headroom_table(results, 'joint'))
+    assert 'Weak modality: **visual**' in text
+    # Masked: joint 55, alone 75 -> 20 points; method 70 closes 75 %.
+    # Probe: joint 70, alone 80 -> 10 points; method 75 closes 50 %.
+    assert 'Headroom (masked): 20.0 points; probe: 10.0 points' in text
+    row = next(line for line in text.splitlines()
+               if line.startswith('| method'))
+    cells = [c.strip() for c in row.strip('|').split('|')]
+    assert cells == ['method', '99.0 ± 0.0', '+1.0', '70.0 ± 0.0', '75 %',
+                     '75.0 ± 0.0', '50 %']
+    assert not any(line.startswith('| visual_alone')
+                   for line in text.splitlines())
+    with pytest.raises(KeyError, match='nope'):
+        tool.headroom_table(results, 'nope')
+    del results['a/visual_alone.py']
+    with pytest.raises(ValueError, match='unimodal visual'):
+        tool.headroom_table(results, 'joint')

@@ -48,8 +48,10 @@ class BadSampleHook(Hook):
             f'{unique[:self.max_reported]}' +
             (' ...' if len(unique) > self.max_reported else ''))
         if stage == 'train':
+            # An epoch-level row: no ``iter`` field, ``step`` is the epoch
+            # (the convention of armlab.utils.scalars.epoch_series).
             runner.visualizer.add_scalars(
-                {'data/skipped_samples': len(skipped)}, step=runner.iter)
+                {'data/skipped_samples': len(skipped)}, step=epoch)
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:

@@ -8,11 +8,21 @@ test accuracies, the modalities' Shapley shares of test accuracy, the best
 validation accuracy and the wall time per epoch, with the machine and the
 command that made it; a bar plot of the same accuracies is written beside it.
 
+``--probe`` adds each encoder's linear-probe accuracy (how much it learned,
+whatever the fused head does with it; ``tools/analysis/linear_probe.py``).
+``--headroom JOINT`` adds, per preset, the weak modality's headroom table:
+the weak modality is the one the joint config's fused head uses least
+(lowest masked accuracy); its headroom is its accuracy trained alone (the
+unimodal config in the set) minus its accuracy inside the joint model, and
+each method's row says which share of it the method closes (masked, and
+probe where measured) and its fused accuracy against the joint model's.
+
 Usage::
 
     python tools/analysis/compare_methods.py CONFIG [CONFIG ...] \
         --seeds 0 1 2 --presets audio-dominant visual-dominant \
-        --out docs/results/avdigits.md [--cfg-options ...]
+        --out docs/results/avdigits.md [--probe] \
+        [--headroom joint_concat_resnet18_avdigits] [--cfg-options ...]
 """
 import argparse
 import ast
@@ -57,6 +67,13 @@ def parse_args():
                         help='passed to every run (key=value)')
     parser.add_argument('--skip-existing', action='store_true',
                         help='reuse runs whose work dir holds a result')
+    parser.add_argument('--probe', action='store_true',
+                        help='also fit a linear probe on each frozen encoder '
+                        'of the best checkpoint (cached in the work dir)')
+    parser.add_argument('--headroom', metavar='JOINT',
+                        help='config name of the joint model: add the weak '
+                        "modality's headroom table (needs a unimodal config "
+                        'of that modality in the set)')
     parser.add_argument('--retest-stale', action='store_true',
                         help='with --skip-existing: re-evaluate, at their best '
                         'checkpoint, reused runs made before the test metrics '
@@ -123,6 +140,24 @@ def test_at_best(config: str, work_dir: str,
     return {f'test/{k}': v for k, v in test.items() if METRIC_PATTERN.match(k)}
 
 
+def probe_at_best(config: str, work_dir: str,
+                  opts: List[str]) -> Dict[str, float]:
+    """Linear-probe test accuracy of each encoder of the best-validation
+    checkpoint, as ``test/probe_<m>``; computed once per work dir."""
+    cached = osp.join(work_dir, 'linear_probe.json')
+    if not osp.isfile(cached):
+        ckpts = sorted(Path(work_dir).glob('best_*.pth'))
+        if not ckpts:
+            raise FileNotFoundError(f'{work_dir}: no best_*.pth checkpoint')
+        run([sys.executable, 'tools/analysis/linear_probe.py', config,
+             str(ckpts[-1]), '--split', 'test', '--out', cached,
+             '--cfg-options', *opts])
+    with open(cached) as f:
+        probe = json.load(f)
+    return {f'test/{k}': v for k, v in probe.items()
+            if k.startswith('probe_')}
+
+
 def config_for(config: str, preset: Optional[str]) -> str:
     """The preset's own variant of ``config`` (``<stem>-<preset>.py``) when
     the method ships one (e.g. AMST swaps its skip factors), else
@@ -146,12 +181,14 @@ def modalities_of(results: Dict[str, List[dict]]) -> List[str]:
     return seen
 
 
-def columns(modalities: List[str]) -> List[tuple]:
+def columns(modalities: List[str], probed: bool = False) -> List[tuple]:
     cols = [('test/accuracy/top1', 'test top-1'),
             ('test/f1/macro', 'test macro-F1')]
     cols += [(f'test/acc_{m}_mask', f'test {m} (masked)') for m in modalities]
     cols += [(f'test/shapley_share_{m}', f'{m} Shapley share')
              for m in modalities]
+    if probed:
+        cols += [(f'test/probe_{m}', f'test {m} probe') for m in modalities]
     cols += [('val/accuracy/top1', 'val top-1 (best)'),
              ('wall_per_epoch_s', 's / epoch')]
     return cols
@@ -167,13 +204,93 @@ def cell(values: List[float]) -> str:
 
 def summarise(results: Dict[str, List[dict]]) -> List[str]:
     """A markdown table: one row per config, mean ± std over its runs."""
-    cols = columns(modalities_of(results))
+    probed = any(k.startswith('test/probe_')
+                 for runs in results.values() for r in runs for k in r)
+    cols = columns(modalities_of(results), probed)
     lines = ['| config | seeds | ' + ' | '.join(c[1] for c in cols) + ' |',
              '|---|---|' + '---|' * len(cols)]
     for config, runs in results.items():
-        cells = [cell([r[key] for r in runs if key in r]) for key, _ in cols]
+        cells = [cell(values_of(runs, key)) for key, _ in cols]
         lines.append(f'| {config_name(config)} | {len(runs)} | ' +
                      ' | '.join(cells) + ' |')
+    return lines
+
+
+def values_of(runs: List[dict], key: str) -> List[float]:
+    return [r[key] for r in runs if key in r]
+
+
+def mean_of(runs: List[dict], key: str) -> Optional[float]:
+    values = values_of(runs, key)
+    return float(np.mean(values)) if values else None
+
+
+def closed_share(value: Optional[float], joint: Optional[float],
+                 alone: Optional[float]) -> str:
+    """Share of the headroom ``alone - joint`` that ``value`` closes."""
+    if None in (value, joint, alone) or alone - joint <= 0:
+        return '–'
+    return f'{100 * (value - joint) / (alone - joint):.0f} %'
+
+
+def headroom_table(results: Dict[str, List[dict]], joint: str) -> List[str]:
+    """The weak modality's headroom and the share each config closes.
+
+    Args:
+        results: config path -> its runs (as in :func:`summarise`).
+        joint: config name of the joint model that defines the weak
+            modality and the headroom.
+    """
+    by_name = {config_name(c): runs for c, runs in results.items()}
+    if joint not in by_name:
+        raise KeyError(f'--headroom {joint!r} is not among the configs run: '
+                       f'{sorted(by_name)}')
+    modalities = modalities_of(results)
+    masked = {m: mean_of(by_name[joint], f'test/acc_{m}_mask')
+              for m in modalities}
+    masked = {m: v for m, v in masked.items() if v is not None}
+    if len(masked) < 2:
+        raise ValueError(f'{joint}: fewer than two masked accuracies; not a '
+                         'multimodal model')
+    weak = min(masked, key=masked.get)
+    unimodal = [name for name, runs in by_name.items()
+                if {k for r in runs for k in r
+                    if re.match(r'^test/acc_\w+_mask$', k)} ==
+                {f'test/acc_{weak}_mask'}]
+    if not unimodal:
+        raise ValueError(f'--headroom needs a unimodal {weak} config in the '
+                         'set (the weak modality trained alone)')
+    alone_runs = by_name[unimodal[0]]
+    alone = mean_of(alone_runs, 'test/accuracy/top1')
+    alone_probe = mean_of(alone_runs, f'test/probe_{weak}')
+    joint_fused = mean_of(by_name[joint], 'test/accuracy/top1')
+    joint_probe = mean_of(by_name[joint], f'test/probe_{weak}')
+    lines = [f'Weak modality: **{weak}** (lowest masked accuracy in '
+             f'{joint}). Trained alone ({unimodal[0]}): '
+             f'{cell(values_of(alone_runs, "test/accuracy/top1"))}'
+             + (f', probe {alone_probe:.1f}' if alone_probe is not None
+                else '') +
+             f'. Headroom (masked): {alone - masked[weak]:.1f} points'
+             + (f'; probe: {alone_probe - joint_probe:.1f} points'
+                if None not in (alone_probe, joint_probe) else '') + '.', '',
+             f'| config | fused top-1 | Δ fused vs joint | {weak} masked | '
+             f'headroom closed (masked) | {weak} probe | '
+             'headroom closed (probe) |',
+             '|---|---|---|---|---|---|---|']
+    for name, runs in by_name.items():
+        if name == unimodal[0]:
+            continue
+        fused = mean_of(runs, 'test/accuracy/top1')
+        weak_masked = mean_of(runs, f'test/acc_{weak}_mask')
+        weak_probe = mean_of(runs, f'test/probe_{weak}')
+        delta = ('–' if None in (fused, joint_fused)
+                 else f'{fused - joint_fused:+.1f}')
+        lines.append(
+            f'| {name} | {cell(values_of(runs, "test/accuracy/top1"))} | '
+            f'{delta} | {cell(values_of(runs, f"test/acc_{weak}_mask"))} | '
+            f'{closed_share(weak_masked, masked[weak], alone)} | '
+            f'{cell(values_of(runs, f"test/probe_{weak}"))} | '
+            f'{closed_share(weak_probe, joint_probe, alone_probe)} |')
     return lines
 
 
@@ -230,6 +347,10 @@ def main():
                f'{" ".join(map(str, args.seeds))}')
     if args.presets != [None]:
         command += f' --presets {" ".join(args.presets)}'
+    if args.probe:
+        command += ' --probe'
+    if args.headroom:
+        command += f' --headroom {args.headroom}'
     if args.cfg_options:
         command += f' --cfg-options {" ".join(args.cfg_options)}'
     sections = [f'Produced by `{command}`.', '', machine(), '',
@@ -265,12 +386,21 @@ def main():
                 else:
                     print(f'[compare] {tag} ...', flush=True)
                     result = train_and_test(run_config, seed, work_dir, opts)
+                if args.probe and not any(k.startswith('test/probe_')
+                                          for k in result):
+                    result.update(probe_at_best(
+                        run_config, work_dir,
+                        [f'randomness.seed={seed}', *opts]))
+                    with open(cached, 'w') as f:
+                        json.dump(result, f, indent=1)
                 print(f'[compare] {tag}: ' + json.dumps(
                     {k: round(v, 2) for k, v in result.items()}), flush=True)
                 results.setdefault(config, []).append(result)
         if preset:
             sections += [f'## Preset: {preset}', '']
         sections += summarise(results) + ['']
+        if args.headroom:
+            sections += headroom_table(results, args.headroom) + ['']
         if args.out:
             suffix = f'_{preset}' if preset else ''
             png = osp.splitext(args.out)[0] + suffix + '.png'
