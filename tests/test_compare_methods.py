@@ -80,6 +80,7 @@ def test_headroom_table_picks_the_weak_modality_and_its_share():
         'a/method.py': [run_result(99, 96, 70, 75),
                         run_result(99, 96, 70, 75)],
         'a/visual_alone.py': [run_result(75, visual=75, probe_visual=80)],
+        'a/audio_alone.py': [run_result(97, audio=97)],
     }
     text = '\n'.join(tool.headroom_table(results, 'joint'))
     assert 'Weak modality: **visual**' in text
@@ -91,10 +92,29 @@ def test_headroom_table_picks_the_weak_modality_and_its_share():
     cells = [c.strip() for c in row.strip('|').split('|')]
     assert cells == ['method', '99.0 ± 0.0', '+1.0', '70.0 ± 0.0', '75 %',
                      '75.0 ± 0.0', '50 %']
-    assert not any(line.startswith('| visual_alone')
+    assert not any(line.startswith(('| visual_alone', '| audio_alone'))
                    for line in text.splitlines())
     with pytest.raises(KeyError, match='nope'):
         tool.headroom_table(results, 'nope')
     del results['a/visual_alone.py']
     with pytest.raises(ValueError, match='unimodal visual'):
         tool.headroom_table(results, 'joint')
+
+
+def test_a_cell_says_how_many_runs_logged_it():
+    tool = load_compare_tool()
+    assert tool.cell([1.0, 3.0], 2) == '2.0 ± 1.0'
+    assert tool.cell([2.0], 3) == '2.0 (n=1)'
+    assert tool.cell([], 3) == '–'
+
+
+def test_report_only_trains_nothing_and_lists_missing_runs(tmp_path):
+    out = tmp_path / 'table.md'
+    run_tool('tools/analysis/compare_methods.py', CONFIG, '--seeds', '0', '1',
+             '--work-root', tmp_path / 'runs', '--report-only', '--out', out)
+    text = out.read_text()
+    assert ('Not run yet (left out of the means): '
+            'joint_concat_resnet18_avdigits seed 0, '
+            'joint_concat_resnet18_avdigits seed 1.') in text
+    assert '--report-only' in text
+    assert not (tmp_path / 'runs').exists()

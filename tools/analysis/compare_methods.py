@@ -74,6 +74,9 @@ def parse_args():
                         help='config name of the joint model: add the weak '
                         "modality's headroom table (needs a unimodal config "
                         'of that modality in the set)')
+    parser.add_argument('--report-only', action='store_true',
+                        help='train nothing: tabulate the finished runs and '
+                        'list the missing ones')
     parser.add_argument('--retest-stale', action='store_true',
                         help='with --skip-existing: re-evaluate, at their best '
                         'checkpoint, reused runs made before the test metrics '
@@ -194,12 +197,15 @@ def columns(modalities: List[str], probed: bool = False) -> List[tuple]:
     return cols
 
 
-def cell(values: List[float]) -> str:
+def cell(values: List[float], runs: Optional[int] = None) -> str:
+    """Mean ± std; ``(n=k)`` when only k of ``runs`` runs logged it."""
     if not values:
         return '–'
-    if len(values) == 1:
-        return f'{values[0]:.1f}'
-    return f'{np.mean(values):.1f} ± {np.std(values):.1f}'
+    text = (f'{values[0]:.1f}' if len(values) == 1 else
+            f'{np.mean(values):.1f} ± {np.std(values):.1f}')
+    if runs is not None and len(values) < runs:
+        text += f' (n={len(values)})'
+    return text
 
 
 def summarise(results: Dict[str, List[dict]]) -> List[str]:
@@ -210,7 +216,7 @@ def summarise(results: Dict[str, List[dict]]) -> List[str]:
     lines = ['| config | seeds | ' + ' | '.join(c[1] for c in cols) + ' |',
              '|---|---|' + '---|' * len(cols)]
     for config, runs in results.items():
-        cells = [cell(values_of(runs, key)) for key, _ in cols]
+        cells = [cell(values_of(runs, key), len(runs)) for key, _ in cols]
         lines.append(f'| {config_name(config)} | {len(runs)} | ' +
                      ' | '.join(cells) + ' |')
     return lines
@@ -253,10 +259,11 @@ def headroom_table(results: Dict[str, List[dict]], joint: str) -> List[str]:
         raise ValueError(f'{joint}: fewer than two masked accuracies; not a '
                          'multimodal model')
     weak = min(masked, key=masked.get)
-    unimodal = [name for name, runs in by_name.items()
-                if {k for r in runs for k in r
-                    if re.match(r'^test/acc_\w+_mask$', k)} ==
-                {f'test/acc_{weak}_mask'}]
+    masked_keys = {name: {k for r in runs for k in r
+                          if re.match(r'^test/acc_\w+_mask$', k)}
+                   for name, runs in by_name.items()}
+    unimodal = [name for name, keys in masked_keys.items()
+                if keys == {f'test/acc_{weak}_mask'}]
     if not unimodal:
         raise ValueError(f'--headroom needs a unimodal {weak} config in the '
                          'set (the weak modality trained alone)')
@@ -278,7 +285,7 @@ def headroom_table(results: Dict[str, List[dict]], joint: str) -> List[str]:
              'headroom closed (probe) |',
              '|---|---|---|---|---|---|---|']
     for name, runs in by_name.items():
-        if name == unimodal[0]:
+        if len(masked_keys[name]) < 2:  # a unimodal model
             continue
         fused = mean_of(runs, 'test/accuracy/top1')
         weak_masked = mean_of(runs, f'test/acc_{weak}_mask')
@@ -347,6 +354,10 @@ def main():
                f'{" ".join(map(str, args.seeds))}')
     if args.presets != [None]:
         command += f' --presets {" ".join(args.presets)}'
+    if args.skip_existing:
+        command += ' --skip-existing'
+    if args.report_only:
+        command += ' --report-only'
     if args.probe:
         command += ' --probe'
     if args.headroom:
@@ -362,6 +373,7 @@ def main():
                 'epochs.', '']
     for preset in args.presets:
         results: Dict[str, List[dict]] = {}
+        missing: List[str] = []
         for config in args.configs:
             for seed in args.seeds:
                 parts = [args.work_root] + ([preset] if preset else []) + \
@@ -372,7 +384,11 @@ def main():
                     (f' ({preset})' if preset else '')
                 run_config = config_for(config, preset)
                 opts = preset_options(preset) + args.cfg_options
-                if args.skip_existing and osp.isfile(cached):
+                if args.report_only and not osp.isfile(cached):
+                    missing.append(f'{config_name(config)} seed {seed}')
+                    continue
+                if (args.skip_existing or args.report_only) and \
+                        osp.isfile(cached):
                     with open(cached) as f:
                         result = json.load(f)
                     stale = not any(k.startswith('test/shapley_share')
@@ -399,9 +415,12 @@ def main():
         if preset:
             sections += [f'## Preset: {preset}', '']
         sections += summarise(results) + ['']
+        if missing:
+            sections += ['Not run yet (left out of the means): ' +
+                         ', '.join(missing) + '.', '']
         if args.headroom:
             sections += headroom_table(results, args.headroom) + ['']
-        if args.out:
+        if args.out and results:
             suffix = f'_{preset}' if preset else ''
             png = osp.splitext(args.out)[0] + suffix + '.png'
             os.makedirs(osp.dirname(png) or '.', exist_ok=True)
