@@ -128,13 +128,19 @@ def train_and_test(config: str, seed: int, work_dir: str,
     return result
 
 
-def test_at_best(config: str, work_dir: str,
-                 opts: List[str]) -> Dict[str, float]:
-    """Test metrics of the best-validation checkpoint of a finished run."""
+def best_checkpoint(work_dir: str) -> str:
+    """The best-validation checkpoint a finished run saved."""
     ckpts = sorted(Path(work_dir).glob('best_*.pth'))
     if not ckpts:
         raise FileNotFoundError(f'{work_dir}: no best_*.pth checkpoint')
-    proc = run([sys.executable, 'tools/test.py', config, str(ckpts[-1]),
+    return str(ckpts[-1])
+
+
+def test_at_best(config: str, work_dir: str,
+                 opts: List[str]) -> Dict[str, float]:
+    """Test metrics of the best-validation checkpoint of a finished run."""
+    proc = run([sys.executable, 'tools/test.py', config,
+                best_checkpoint(work_dir),
                 '--split', 'test', '--work-dir',
                 osp.join(work_dir, 'test_at_best'), '--cfg-options', *opts])
     line = [x for x in proc.stdout.splitlines()
@@ -149,11 +155,8 @@ def probe_at_best(config: str, work_dir: str,
     checkpoint, as ``test/probe_<m>``; computed once per work dir."""
     cached = osp.join(work_dir, 'linear_probe.json')
     if not osp.isfile(cached):
-        ckpts = sorted(Path(work_dir).glob('best_*.pth'))
-        if not ckpts:
-            raise FileNotFoundError(f'{work_dir}: no best_*.pth checkpoint')
         run([sys.executable, 'tools/analysis/linear_probe.py', config,
-             str(ckpts[-1]), '--split', 'test', '--out', cached,
+             best_checkpoint(work_dir), '--split', 'test', '--out', cached,
              '--cfg-options', *opts])
     with open(cached) as f:
         probe = json.load(f)
