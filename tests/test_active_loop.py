@@ -221,6 +221,14 @@ def test_results_report_tabulates_the_runs(runs):
     assert f'| entropy | {auc:.1f} |' in text
     cells = ' | '.join(f"{r['test_top1']:.1f}" for r in rows)
     assert f'| entropy | 1 | {cells} |' in text
+    # Cost columns: each run's own recorded seconds per round (the last
+    # round makes no pool pass and no query).
+    train, pool, query = (np.mean([r[k] for r in rows if k in r]) for k in (
+        'train_time_s', 'pool_pass_time_s', 'query_time_s'))
+    entropy_row = next(line for line in text.splitlines()
+                       if line.startswith(f'| entropy | {auc:.1f} |'))
+    assert entropy_row.endswith(f'| {train:.0f} | {pool:.0f} | {query:.2f} |')
+    assert 'min of training, pool passes and queries recorded' in text
 
 
 def test_labelled_subset_keeps_the_original_samples(tiny_root):

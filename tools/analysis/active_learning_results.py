@@ -41,6 +41,10 @@ from armlab.utils import limit_blas_threads, register_all_modules
 CLASSICAL = ('random', 'entropy', 'margin', 'least_confidence', 'bald',
              'coreset', 'kmeans', 'badge', 'bmmal')
 QUICK = dict(initial_budget=12, budget=8, num_rounds=2, epochs=1)
+#: Cost columns of the AUC table: header -> (al_metrics.csv key, decimals).
+COST_COLUMNS = {'train s / round': ('train_time_s', 0),
+                'pool pass s / round': ('pool_pass_time_s', 0),
+                'query s / round': ('query_time_s', 2)}
 
 
 def parse_args(argv=None):
@@ -173,7 +177,7 @@ def auc_table(data: Dict[str, List], keys: Dict[str, str],
     head = [f'AUC {name}' for name in keys]
     if full_acc is not None:
         head += [f'labels to {100 * t:g}% of {full_acc:g}' for t in targets]
-    head.append('query s / round')
+    head += list(COST_COLUMNS)
     lines = ['| strategy | ' + ' | '.join(head) + ' |',
              '|---|' + '---|' * len(head)]
     for strategy, seeds in data.items():
@@ -189,11 +193,19 @@ def auc_table(data: Dict[str, List], keys: Dict[str, str],
                 hit = labels_to_reach(xs, mean, t * full_acc)
                 cells.append(f'{hit:.0f}' if hit is not None else
                              f'> {xs[-1]}' if xs else '–')
-        times = [r['query_time_s'] for rows in seeds for r in rows
-                 if 'query_time_s' in r]
-        cells.append(f'{np.mean(times):.2f}' if times else '–')
+        for key, digits in COST_COLUMNS.values():
+            times = [r[key] for rows in seeds for r in rows if key in r]
+            cells.append(f'{np.mean(times):.{digits}f}' if times else '–')
         lines.append(f'| {strategy} | ' + ' | '.join(cells) + ' |')
     return lines + ['']
+
+
+def recorded_minutes(data: Dict[str, List]) -> float:
+    """Minutes the tabulated runs recorded for training, pool passes and
+    queries: the runs' cost even when this call only reads them back."""
+    keys = [key for key, _ in COST_COLUMNS.values()]
+    return sum(r.get(k, 0.0) for seeds in data.values() for rows in seeds
+               for r in rows for k in keys) / 60
 
 
 def modalities_of(cfg: Config) -> List[str]:
@@ -221,7 +233,9 @@ def report(cfg: Config, args, data: Dict[str, List], out: str,
         f'{torch.__version__}, '
         + (torch.cuda.get_device_name(0) if torch.cuda.is_available()
            else 'no GPU') + f'; {elapsed / 60:.1f} min for the runs made '
-        'by this call.', '',
+        f'by this call; {recorded_minutes(data):.1f} min of training, pool '
+        'passes and queries recorded by the tabulated runs (the shared round '
+        '0 counted in each).', '',
         f'Config: `{args.config}`. Round 0: {settings.initial_budget} random '
         f'labels shared by every strategy of a seed; then '
         f'{settings.budget} labels per round for {settings.num_rounds} '
