@@ -232,8 +232,11 @@ def report(cfg: Config, args, data: Dict[str, List], out: str,
         f'Machine: {platform.machine()}, {os.cpu_count()} CPU cores, torch '
         f'{torch.__version__}, '
         + (torch.cuda.get_device_name(0) if torch.cuda.is_available()
-           else 'no GPU') + f'; {elapsed / 60:.1f} min for the runs made '
-        f'by this call; {recorded_minutes(data):.1f} min of training, pool '
+           else 'no GPU') + ('; this call ran nothing (--report-only)'
+                          if args.report_only else
+                          f'; {elapsed / 60:.1f} min for the runs made by '
+                          'this call')
+        + f'; {recorded_minutes(data):.1f} min of training, pool '
         'passes and queries recorded by the tabulated runs (the shared round '
         '0 counted in each).', '',
         f'Config: `{args.config}`. Round 0: {settings.initial_budget} random '
