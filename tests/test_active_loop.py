@@ -231,6 +231,25 @@ def test_results_report_tabulates_the_runs(runs):
     assert 'min of training, pool passes and queries recorded' in text
 
 
+def test_report_only_reuses_the_runs_and_says_it_trained_nothing(runs,
+                                                                   tiny_root):
+    """--report-only tabulates finished runs without training, and its
+    header must not claim run time it did not spend."""
+    first = runs['report'].read_text()
+    assert 'min for the runs made by this call' in first
+    again = runs['root'] / 'report_only' / 'al.md'
+    tool('tools/analysis/active_learning_results.py').main([
+        str(CONFIG), '--quick', '--strategies', 'entropy', '--seeds', '0',
+        '--work-root', str(runs['root']), '--out', str(again),
+        '--full-data-acc', '50', '--report-only',
+        '--cfg-options', *options(tiny_root)])
+    text = again.read_text()
+    assert 'this call ran nothing (--report-only)' in text
+    assert 'min for the runs made by this call' not in text
+    row = [x for x in first.splitlines() if x.startswith('| entropy | 1 |')]
+    assert row and row[0] in text
+
+
 def test_labelled_subset_keeps_the_original_samples(tiny_root):
     cfg = tiny_config(tiny_root)
     dataset = DATASETS.build(cfg.train_eval_dataloader.dataset)
