@@ -205,3 +205,22 @@ def test_contributions_load_into_a_fresh_balancer():
     assert fresh.contributions.numel() == 0
     fresh.load_state_dict(trained.state_dict())
     torch.testing.assert_close(fresh.contributions, torch.tensor([0.3, 0.7]))
+
+
+
+def test_hook_tells_the_sampler_the_batch_size():
+    # A re-sampling plan changes the epoch length; the sampler needs the
+    # batch size to keep the last training batch from holding one item.
+    from types import SimpleNamespace
+
+    from armlab.balancers.arm import ARMHook
+    sampler = ResamplingSampler(list(range(6)), seed=0)
+    runner = SimpleNamespace(
+        model=mlp_model(),
+        train_dataloader=SimpleNamespace(sampler=sampler, batch_size=4))
+    ARMHook().before_train(runner)
+    assert sampler.batch_size == 4
+    sampler.set_plan([2, 2, 2, 2, 2, 1])  # 6 + 5 = 11 = 2 * 4 + 3: kept
+    assert sampler.plan_stats()['left_out'] == 0 and len(sampler) == 11
+    sampler.set_plan([2, 2, 2, 1, 1, 1])  # 6 + 3 = 9 = 2 * 4 + 1
+    assert sampler.plan_stats()['left_out'] == 1 and len(sampler) == 8

@@ -160,6 +160,18 @@ def test_hook_refuses_what_it_cannot_do():
         ModalityValuationHook().before_train(fake_runner(sampler=sampler))
 
 
+def test_hook_tells_the_sampler_the_batch_size():
+    # So that a plan never leaves a last training batch of one item, which
+    # BatchNorm cannot train on.
+    runner = fake_runner()
+    runner.train_dataloader.batch_size = 4
+    ModalityValuationHook().before_train(runner)
+    sampler = runner.train_dataloader.sampler
+    assert sampler.batch_size == 4
+    sampler.set_extra_items([0, 1, 2], [[True, False]] * 3)  # 6 + 3 = 9
+    assert len(sampler) == 8 and sampler.plan_stats()['left_out'] == 1
+
+
 def test_hook_restores_its_plan_from_a_checkpoint():
     runner = fake_runner()
     sampler = runner.train_dataloader.sampler
@@ -265,6 +277,7 @@ def test_sample_level_hook_plans_from_every_training_sample():
         2 * scalars['valuation/copies_audio']
     assert scalars['valuation/epoch_length'] == 96 + len(indices) == \
         len(sampler)
+    assert scalars['valuation/left_out'] == 0  # no batch size given
     assert 'plan for epoch 4' in runner.logger.lines[0]
 
 

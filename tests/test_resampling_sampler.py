@@ -452,3 +452,46 @@ def test_bad_extra_items_raise(indices, masks, error, words):
     for word in words:
         assert word in str(info.value)
     assert not sampler.has_plan
+
+
+# ------------------------------------------- no last batch of a single item
+def _batch_sizes(sampler, batch_size):
+    loader = DataLoader(list(sampler), batch_size=batch_size,
+                        collate_fn=lambda batch: batch)
+    return [len(batch) for batch in loader]
+
+
+def test_a_plan_never_leaves_a_last_batch_of_one_item():
+    # 8 samples + 5 extra items = 13 = 3 * 4 + 1: the run that crashed
+    # BatchNorm ("Expected more than 1 value per channel") at batch size 4.
+    sampler = _sampler(n=8, batch_size=4)
+    sampler.set_extra_items([0, 1, 2, 3, 7], [[True, False]] * 5)
+    assert sampler.plan_stats()['left_out'] == 1
+    assert len(sampler) == sampler.plan_stats()['epoch_length'] == 12
+    items = list(sampler)
+    assert len(items) == 12 and sorted(
+        i for i in items if not isinstance(i, tuple)) == list(range(8))
+    assert (7, (True, False)) not in items  # the last extra item given
+    assert _batch_sizes(sampler, 4) == [4, 4, 4]
+    # Without the batch size the epoch keeps every item (and its last batch
+    # holds one).
+    sampler.set_batch_size(None)
+    assert len(list(sampler)) == 13 and sampler.plan_stats()['left_out'] == 0
+    assert _batch_sizes(sampler, 4)[-1] == 1
+    with pytest.raises(ValueError, match='set_batch_size'):
+        sampler.set_batch_size(0)
+
+
+@pytest.mark.parametrize('round_up', [True, False])
+def test_no_rank_gets_a_last_batch_of_one_item(monkeypatch, round_up):
+    for extra in range(1, 12):
+        counts = []
+        for rank in (0, 1):
+            sampler = _sampler(n=9, rank=rank, world_size=2,
+                               monkeypatch=monkeypatch, batch_size=3,
+                               round_up=round_up)
+            sampler.set_extra_items([k % 9 for k in range(extra)])
+            sizes = _batch_sizes(sampler, 3)
+            assert 1 not in sizes, (extra, rank, sizes)
+            counts.append(sampler.plan_stats()['left_out'])
+        assert counts[0] == counts[1] <= 3  # the ranks agree; few left out

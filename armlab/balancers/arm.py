@@ -267,6 +267,9 @@ class ARMHook(Hook):
                 'ARM re-sampling needs train_dataloader.sampler = '
                 f'ResamplingSampler, got {type(sampler).__name__}; set '
                 'resample=dict(enable=False) to switch it off')
+        if hasattr(sampler, 'set_batch_size'):
+            sampler.set_batch_size(
+                getattr(runner.train_dataloader, 'batch_size', None))
         if self._plan is not None:  # restored from a checkpoint
             sampler.load_state_dict(self._plan)
 

@@ -251,6 +251,9 @@ class ModalityValuationHook(Hook):
             raise TypeError(
                 'ModalityValuationHook needs train_dataloader.sampler = '
                 f'ResamplingSampler, got {type(sampler).__name__}')
+        if hasattr(sampler, 'set_batch_size'):
+            sampler.set_batch_size(
+                getattr(runner.train_dataloader, 'batch_size', None))
         if self._plan is not None:  # restored from a checkpoint
             sampler.load_state_dict(self._plan)
 
@@ -278,6 +281,7 @@ class ModalityValuationHook(Hook):
         scalars['valuation/extra_copies'] = len(indices)
         scalars['valuation/masked_fraction'] = stats['masked_fraction']
         scalars['valuation/epoch_length'] = stats['epoch_length']
+        scalars['valuation/left_out'] = stats['left_out']
         runner.visualizer.add_scalars(scalars, step=epoch + 1)
         runner.logger.info(
             f'Modality valuation ({self.level} level) after epoch '

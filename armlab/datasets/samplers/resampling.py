@@ -175,6 +175,12 @@ class ResamplingSampler(DefaultSampler):
             (``mmengine.dist.sync_random_seed``).
         round_up: Pad the epoch so every rank gets the same number of items.
         mode: ``'repeat'`` or ``'weighted'``.
+        batch_size: The training batch size, when known (the re-sampling
+            hooks set it with :meth:`set_batch_size`). A plan changes the
+            epoch length, and a length that leaves some rank a last batch of
+            a single item would crash BatchNorm in training; ``repeat`` mode
+            then leaves out the fewest extra items (the last ones given) that
+            avoid it, and :meth:`plan_stats` reports them as ``left_out``.
     """
 
     def __init__(self,
@@ -182,7 +188,8 @@ class ResamplingSampler(DefaultSampler):
                  shuffle: bool = True,
                  seed: Optional[int] = None,
                  round_up: bool = True,
-                 mode: str = 'repeat') -> None:
+                 mode: str = 'repeat',
+                 batch_size: Optional[int] = None) -> None:
         if mode not in _MODES:
             raise ValueError(f'ResamplingSampler: unknown mode {mode!r}, '
                              f'expected one of {_MODES}')
@@ -193,6 +200,9 @@ class ResamplingSampler(DefaultSampler):
                          round_up=round_up)
         self.rank, self.world_size = rank, world_size
         self.mode = mode
+        self.batch_size = batch_size
+        #: Extra items left out of this plan's epochs (see ``batch_size``).
+        self._left_out = 0
         #: (N,) appearances per sample; None without a plan.
         self.repeats: Optional[np.ndarray] = None
         #: (N, M) mask row per sample of a :meth:`set_plan` plan, else None.
@@ -269,6 +279,16 @@ class ResamplingSampler(DefaultSampler):
             [[0], np.cumsum(repeats - 1)]).astype(np.int64)
         self._update_sizes()
 
+    def set_batch_size(self, batch_size: Optional[int]) -> None:
+        """Tell the sampler the training batch size (see ``batch_size``)."""
+        if batch_size is not None and (isinstance(batch_size, bool) or
+                                       not isinstance(batch_size, int) or
+                                       batch_size < 1):
+            raise ValueError('ResamplingSampler.set_batch_size: expected a '
+                             f'positive int or None, got {batch_size!r}')
+        self.batch_size = batch_size
+        self._update_sizes()
+
     def clear_plan(self) -> None:
         """Back to plain ``DefaultSampler`` behaviour."""
         self.repeats, self.masks = None, None
@@ -306,6 +326,7 @@ class ResamplingSampler(DefaultSampler):
             epoch_length=self._epoch_length(),
             num_samples=self.num_samples,
             masked_fraction=float(masked / int(repeats.sum())),
+            left_out=self._left_out,
             repeat_histogram={int(c): int(n)
                               for c, n in zip(counts, n_samples)})
 
@@ -362,7 +383,7 @@ class ResamplingSampler(DefaultSampler):
         ``randperm(N)`` on the same generator state.
         """
         items: List[Item] = list(range(len(self.dataset)))
-        items += self._items
+        items += self._items[:len(self._items) - self._left_out]
         if self.shuffle:
             order = torch.randperm(len(items), generator=generator).tolist()
             items = [items[k] for k in order]
@@ -402,12 +423,33 @@ class ResamplingSampler(DefaultSampler):
     def _epoch_length(self) -> int:
         """Items in the global list (all ranks) before padding."""
         if self.has_plan and self.mode == 'repeat':
-            return int(self.repeats.sum())
+            return int(self.repeats.sum()) - self._left_out
         return len(self.dataset)
+
+    def _rank_counts(self, length: int) -> List[int]:
+        """Items each rank yields for a global list of ``length`` items."""
+        if self.round_up:
+            return [math.ceil(length / self.world_size)]
+        return [math.ceil((length - rank) / self.world_size)
+                for rank in range(self.world_size)]
+
+    def _fewest_left_out(self) -> int:
+        """Fewest extra items to leave out so that no rank's last batch
+        holds a single item (0 when none need to, or none would help)."""
+        if not self.batch_size or self.batch_size < 2 or \
+                not self.has_plan or self.mode != 'repeat':
+            return 0
+        full = len(self.dataset) + len(self._items)
+        for left_out in range(len(self._items) + 1):
+            if all(count % self.batch_size != 1
+                   for count in self._rank_counts(full - left_out)):
+                return left_out
+        return 0
 
     def _update_sizes(self) -> None:
         """``num_samples`` and ``total_size`` as DefaultSampler computes them,
         for the current epoch length."""
+        self._left_out = self._fewest_left_out()
         length = self._epoch_length()
         if self.round_up:
             self.num_samples = math.ceil(length / self.world_size)
