@@ -119,20 +119,22 @@ def load_config(path: Path, width: Optional[int] = None) -> Config:
     return cfg
 
 
-def make_batches(num_batches: int, batch: int, seed: int = 0) -> List[dict]:
+def make_batches(num_batches: int, batch: int, seed: int = 0,
+                 shapes: Optional[Dict[str, tuple]] = None) -> List[dict]:
     """Collated batches as the dataloader gives them (pseudo_collate: lists
-    of per-sample tensors); the visual values are on the 0-255 scale."""
+    of per-sample tensors); the visual values are on the 0-255 scale.
+    ``shapes``: per-sample shapes (default: AV-Digits' packed shapes)."""
+    shapes = shapes or AVDIGITS_SHAPES
     g = torch.Generator().manual_seed(seed)
     batches = []
     for _ in range(num_batches):
         labels = torch.randint(0, NUM_CLASSES, (batch, ), generator=g)
-        audio = torch.randn(batch, *AVDIGITS_SHAPES['audio'], generator=g)
+        audio = torch.randn(batch, *shapes['audio'], generator=g)
         # A class cue in the audio, so that losses and gradients look like
         # those of a model that learns.
         audio[:, 0, :NUM_CLASSES, 0] += 3 * torch.nn.functional.one_hot(
             labels, NUM_CLASSES)
-        visual = 33 + 78 * torch.randn(batch, *AVDIGITS_SHAPES['visual'],
-                                       generator=g)
+        visual = 33 + 78 * torch.randn(batch, *shapes['visual'], generator=g)
         batches.append(dict(
             inputs=dict(audio=list(audio), visual=list(visual)),
             data_samples=[DataSample().set_gt_label(int(y))
@@ -212,9 +214,18 @@ def set_epoch(model, epoch: int) -> None:
 
 
 def build_trainable(path: Path, width: int, batches: Sequence[dict],
-                    seed: int, device: str = 'cpu'):
-    """Model and optimiser wrapper of a config, ready to step."""
+                    seed: int, device: str = 'cpu',
+                    channels_last: bool = False, amp: bool = False):
+    """Model and optimiser wrapper of a config, ready to step
+    (``channels_last``: NHWC encoders; ``amp``: mixed precision, as
+    ``tools/train.py --amp`` sets it)."""
     cfg = load_config(path, width)
+    if channels_last:
+        for encoder in cfg.model.encoders.values():
+            encoder.channels_last = True
+    if amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     set_random_seed(seed)
     model = MODELS.build(cfg.model)
     init_weights_quietly(model)

@@ -47,6 +47,38 @@ def run_tool(*args, check: bool = True) -> subprocess.CompletedProcess:
     return proc
 
 
+def train_in_process(config, work_dir, *cli_args) -> None:
+    """``tools/train.py CONFIG --work-dir WORK_DIR CLI_ARGS`` in this process.
+
+    For tests of what a training does (its logs, checkpoints, a balancer's
+    effect), not of the command line: the tool's own argument parsing and
+    config building run, and the Python start-up of a subprocess (most of a
+    tiny run's time) is saved. Tests of the command itself use ``run_tool``.
+    """
+    import importlib.util
+    import time
+    from unittest import mock
+
+    from mmengine.logging import MessageHub
+    from mmengine.runner import Runner
+    spec = importlib.util.spec_from_file_location('armlab_train_tool',
+                                                  REPO / 'tools' / 'train.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    argv = ['train.py', str(config), '--work-dir', str(work_dir),
+            *map(str, cli_args)]
+    with mock.patch.object(sys, 'argv', argv):
+        args = tool.parse_args()
+    cfg = tool.build_config(args)
+    # Runners built within one second would share a logger and visualizer.
+    name = f'{Path(str(work_dir)).name}_{time.time_ns()}'
+    cfg.experiment_name = name
+    Runner.from_cfg(cfg).train()
+    # The runner's message hub (epoch, iteration) stays the current one;
+    # a fresh one keeps later tests from reading this run's epoch.
+    MessageHub.get_instance(f'after_{name}')
+
+
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
            'train_eval_dataloader')
 

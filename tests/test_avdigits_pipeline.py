@@ -22,32 +22,50 @@ def build_split(root, split, build_cfg, preset='audio-dominant'):
     return DATASETS.build(ds_cfg)
 
 
+def model_inputs(ds, indices, training=False):
+    """What the model receives: the samples through the joint config's data
+    preprocessor (which runs the steps the pipeline deferred to the
+    batch)."""
+    cfg = Config.fromfile(
+        str(REPO / 'configs' / 'joint' / 'joint_concat_resnet18_avdigits.py'))
+    preprocessor = MODELS.build(cfg.model.data_preprocessor)
+    batch = pseudo_collate([ds[i] for i in indices])
+    return preprocessor(batch, training)['inputs']
+
+
 def test_config_pipeline_packs_both_modalities(tiny_root):
     ds = build_split(tiny_root, 'val', TINY_BUILD)
     assert len(ds) == TINY_BUILD['num_val']
     assert ds.metainfo['classes'][3] == 'three'
     item = ds[0]
-    inputs, sample = item['inputs'], item['data_samples']
-    assert inputs['audio'].shape == (1, 64, 51)
-    assert inputs['audio'].dtype == torch.float32
-    assert inputs['visual'].shape == (3, 1, 32, 32)
+    packed, sample = item['inputs'], item['data_samples']
+    # The workers pack the waveform and uint8 frames; the noise and the
+    # log-mel wait for the batch.
+    assert packed['audio'].shape == (16000, )
+    assert packed['visual'].shape == (3, 1, 32, 32)
+    assert packed['visual'].dtype == torch.uint8
     assert sample.gt_label.item() == ds.get_data_info(0)['gt_label']
     assert sample.modality_mask.tolist() == [True, True]
+    inputs = model_inputs(ds, [0])
+    assert inputs['audio'].shape == (1, 1, 64, 51)
+    assert inputs['audio'].dtype == torch.float32
+    assert inputs['visual'].shape == (1, 3, 1, 32, 32)
     # Evaluation samples are identical each time they are read.
-    again = ds[0]['inputs']
+    again = model_inputs(ds, [0])
     assert torch.equal(again['audio'], inputs['audio'])
     assert torch.equal(again['visual'], inputs['visual'])
 
 
 def test_presets_change_inputs_not_files(tiny_root):
-    clean = build_split(tiny_root, 'val', TINY_BUILD, preset='clean')[1]
-    noisy = build_split(tiny_root, 'val', TINY_BUILD)[1]
-    assert clean['inputs']['visual'].dtype == torch.uint8
-    # Pixel noise sigma on [0, 1] is sigma * 255 on the 0-255 frames.
+    clean = model_inputs(
+        build_split(tiny_root, 'val', TINY_BUILD, preset='clean'), [1])
+    noisy = model_inputs(build_split(tiny_root, 'val', TINY_BUILD), [1])
+    # Pixel noise sigma on [0, 1] is sigma * 255 on the 0-255 frames, which
+    # the preprocessor divides by the config's std (78).
     sigma = get_preset('audio-dominant')['visual_noise_std'] * 255
-    diff = noisy['inputs']['visual'].float() - clean['inputs']['visual']
+    diff = (noisy['visual'] - clean['visual']) * 78.0
     assert 0.8 * sigma < diff.std() < 1.2 * sigma
-    assert not torch.equal(clean['inputs']['audio'], noisy['inputs']['audio'])
+    assert not torch.equal(clean['audio'], noisy['audio'])
 
 
 def test_batch_goes_through_the_model(tiny_root):
@@ -71,9 +89,9 @@ def test_all_real_variant_mnist_fsdd(shared_data, tmp_path):
         speakers[split] = {
             ds.get_data_info(i)['speaker'] for i in range(len(ds))
         }
-        item = ds[0]
-        assert item['inputs']['audio'].shape == (1, 64, 51)
-        assert item['inputs']['visual'].shape == (3, 1, 32, 32)
-        assert np.isfinite(item['inputs']['audio'].numpy()).all()
+        inputs = model_inputs(ds, [0])
+        assert inputs['audio'].shape == (1, 1, 64, 51)
+        assert inputs['visual'].shape == (1, 3, 1, 32, 32)
+        assert np.isfinite(inputs['audio'].numpy()).all()
     assert speakers['test'] == {'theo'} and speakers['val'] == {'yweweler'}
     assert not speakers['train'] & (speakers['val'] | speakers['test'])

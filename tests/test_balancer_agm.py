@@ -12,7 +12,7 @@ from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from conftest import REPO, run_tool, tiny_options
+from conftest import REPO, tiny_options, train_in_process
 
 from armlab.balancers.agm import (agm_coefficients, clip_if_head_exceeds,
                                   scale_gradient, shapley_responses)
@@ -217,8 +217,8 @@ def test_three_modality_step_and_one_modality_error():
 
 
 def test_two_epoch_run(tiny_root, tmp_path):
-    run_tool('tools/train.py', CONFIG, '--work-dir', tmp_path,
-             '--cfg-options', *tiny_options(tiny_root))
+    train_in_process(CONFIG, tmp_path,
+                     '--cfg-options', *tiny_options(tiny_root))
     rows = load_scalars(tmp_path)
     steps = [r for r in rows if 'agm_coeff_audio' in r]
     assert len(steps) == 8  # 2 epochs x 4 iterations, logged every one

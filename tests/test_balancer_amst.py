@@ -7,7 +7,7 @@ from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
-from conftest import REPO, run_tool, tiny_options
+from conftest import REPO, tiny_options, train_in_process
 
 from armlab.balancers.amst import AMSTBalancer, AMSTFullClassifier
 from armlab.models import MultimodalClassifier
@@ -187,8 +187,8 @@ def test_requirements_are_checked():
 @pytest.mark.parametrize('variant', ['alt', 'joint'])
 def test_amst_trains_end_to_end(variant, tiny_root, tmp_path):
     config = REPO / 'configs' / 'amst' / f'amst-{variant}_resnet18_avdigits.py'
-    run_tool('tools/train.py', config, '--work-dir', tmp_path,
-             '--cfg-options', *tiny_options(tiny_root))
+    train_in_process(config, tmp_path,
+                     '--cfg-options', *tiny_options(tiny_root))
     rows = load_scalars(tmp_path)
     # 4 batches per epoch; audio (k=2) trains in epoch 0 only.
     _, active = iter_series(rows, 'amst_active_audio')

@@ -7,7 +7,7 @@ import torch
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
-from conftest import REPO, run_tool, tiny_options
+from conftest import REPO, tiny_options, train_in_process
 
 from armlab.balancers.mla import MLABalancer, MLAHook, owm_update
 from armlab.models import MultimodalClassifier
@@ -168,8 +168,8 @@ def test_projector_is_saved_and_restored():
 
 def test_mla_trains_end_to_end(tiny_root, tmp_path):
     config = REPO / 'configs' / 'mla' / 'mla_resnet18_avdigits.py'
-    run_tool('tools/train.py', config, '--work-dir', tmp_path,
-             '--cfg-options', *tiny_options(tiny_root))
+    train_in_process(config, tmp_path,
+                     '--cfg-options', *tiny_options(tiny_root))
     rows = load_scalars(tmp_path)
     steps, losses = iter_series(rows, 'mla_loss_visual')
     assert len(steps) == 8 and all(v > 0 for v in losses)  # 4 batches x 2

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
-from conftest import REPO, run_tool, tiny_options
+from conftest import REPO, tiny_options, train_in_process
 
 from armlab.balancers.mmpareto import pareto_gradient, pareto_weights
 from armlab.models import MultimodalClassifier
@@ -177,8 +177,8 @@ def test_needs_unimodal_heads():
 
 
 def test_two_epoch_training(tiny_root, tmp_path):
-    run_tool('tools/train.py', CONFIG, '--work-dir', tmp_path,
-             '--cfg-options', *tiny_options(tiny_root))
+    train_in_process(CONFIG, tmp_path,
+                     '--cfg-options', *tiny_options(tiny_root))
     rows = load_scalars(tmp_path)
     steps = [r for r in rows if 'mmpareto_cos_audio' in r]
     assert len(steps) == 8  # 2 epochs of 4 batches, logged every step

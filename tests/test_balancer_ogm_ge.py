@@ -9,7 +9,7 @@ from mmengine.logging import MessageHub
 from mmpretrain.structures import DataSample
 from torch import nn
 
-from conftest import REPO, run_tool, tiny_options
+from conftest import REPO, tiny_options, train_in_process
 
 from armlab.balancers.ogm_ge import conv_kernels, ogm_coefficients
 from armlab.registry import MODELS
@@ -184,8 +184,8 @@ def test_bad_arguments():
 
 
 def test_two_epoch_run(tiny_root, tmp_path):
-    run_tool('tools/train.py', CONFIG, '--work-dir', tmp_path,
-             '--cfg-options', *tiny_options(tiny_root))
+    train_in_process(CONFIG, tmp_path,
+                     '--cfg-options', *tiny_options(tiny_root))
     assert (tmp_path / 'epoch_2.pth').is_file()
     rows = load_scalars(tmp_path)
     coeffs = [(r['ogm_coeff_audio'], r['ogm_coeff_visual']) for r in rows

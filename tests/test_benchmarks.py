@@ -12,6 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.e2e
+
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / 'benchmarks'
 #: setup.cfg's filterwarnings, for the scripts and the processes they start.
@@ -115,8 +119,11 @@ def test_data_loading(tmp_path):
     assert result['data']['build']['num_train'] == result['args']['num_train']
     assert result['shapes_match_other_benchmarks'] is True
     assert result['model']['samples_per_s'] > 0
-    # The builder writes the spectrogram cache, so both front-ends ran.
-    assert set(result['pipelines']) == {'on_the_fly', 'cached'}
+    # The builder writes the spectrogram cache, so all three paths ran.
+    assert set(result['pipelines']) == {'batched', 'per_sample',
+                                        'cached_spectrograms'}
+    # What the model receives has the same shapes whatever the path.
+    assert len({str(s) for s in result['packed_shapes'].values()}) == 1
     for front_end, rows in result['pipelines'].items():
         assert set(rows) == {'workers_0', 'workers_1', 'workers_2'}
         for row in rows.values():
@@ -137,3 +144,39 @@ def test_peak_memory(tmp_path):
         assert row['parameters'] > 0
         assert row['peak_rss_ratio_over_joint'] > 0
     assert rows['arm']['balancer'] == 'ARMBalancer'
+
+
+def test_end_to_end(tiny_root, tmp_path):
+    result = run_quick('end_to_end.py', tmp_path / 'e2e.json',
+                       '--data-root', tiny_root)
+    assert result['data_root'] == str(tiny_root)
+    cases = {'joint_old', 'joint_new', 'arm_old', 'arm_new'}
+    assert set(result['wall_s']) == cases == set(result['test'])
+    for case, metrics in result['test'].items():
+        # Trained and tested through the tools: real accuracies, in range.
+        assert 0 <= metrics['accuracy/top1'] <= 100, case
+        assert metrics['acc_visual_mask'] is not None, case
+    wall = result['wall_s']
+    assert result['ratio_new_over_old_joint'] == \
+        wall['joint_new'] / wall['joint_old']
+    assert result['ratio_arm_over_joint_new'] == \
+        wall['arm_new'] / wall['joint_new']
+    assert set(result['meets_targets']) == {'ratio_new_over_old_joint',
+                                            'ratio_arm_over_joint_new'}
+
+
+def test_gpu_throughput_smoke(tmp_path):
+    result = run_quick('gpu_throughput.py', tmp_path / 'gpu.json')
+    assert result['device_name'] == 'cpu'
+    assert set(result['train']) == {'fp32_contiguous', 'fp32_channels_last',
+                                    'amp_contiguous', 'amp_channels_last'}
+    for case, rows in result['train'].items():
+        for method, row in rows.items():
+            if case.startswith('amp'):
+                assert row == 'skipped: AMP needs CUDA'
+            else:
+                assert row['samples_per_s'] > 0, (case, method)
+    front = result['front_end']
+    assert front['avdigits_logmel_with_noise']['output_shape'] == \
+        [4, 1, 64, 51]
+    assert front['cremad_log_stft']['output_shape'] == [4, 1, 257, 188]

@@ -10,6 +10,7 @@ from conftest import REPO, run_tool, tiny_options
 CONFIG = REPO / 'configs' / 'joint' / 'joint_concat_resnet18_avdigits.py'
 
 
+@pytest.mark.e2e
 def test_compare_two_presets(tiny_root, tmp_path):
     out = tmp_path / 'table.md'
     proc = run_tool('tools/analysis/compare_methods.py', CONFIG,

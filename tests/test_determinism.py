@@ -8,11 +8,14 @@ import os
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from conftest import REPO, tiny_options
 
 from armlab.utils.scalars import epoch_series, load_scalars
+
+pytestmark = pytest.mark.e2e
 
 CONFIG = REPO / 'configs' / 'arm' / 'arm_resnet18_avdigits.py'
 ITERS_PER_EPOCH = 4  # 60 tiny training samples, batches of 16

@@ -6,10 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
+
 from conftest import REPO, run_tool, tiny_options
 
 from armlab.utils.scalars import epoch_series, load_scalars
+
+pytestmark = pytest.mark.e2e
 
 CONFIG = REPO / 'configs' / 'arm' / 'arm_resnet18_avdigits.py'
 

@@ -9,7 +9,7 @@ import torch
 from mmengine.logging import MessageHub
 from scipy.special import digamma, gammaln
 
-from conftest import REPO, run_tool, tiny_options
+from conftest import REPO, run_tool, tiny_options, train_in_process
 
 from armlab.models.fusions.evidential import (
     EvidentialFusion, alpha_from_opinion, annealing_weight, combine_opinions,
@@ -194,8 +194,8 @@ def test_bad_options_name_the_culprit():
 def test_config_trains_and_tests_end_to_end(tiny_root, tmp_path):
     work = tmp_path / 'work'
     opts = tiny_options(tiny_root, epochs=2)
-    run_tool('tools/train.py', CONFIG, '--work-dir', work, '--cfg-options',
-             *opts)
+    train_in_process(CONFIG, work, '--cfg-options',
+                     *opts)
     rows = load_scalars(work)
     train = [r for r in rows if 'loss_evidential_fused' in r]
     assert train and all(k in train[-1] for k in (

@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import REPO, run_tool, tiny_options
+from conftest import REPO, run_tool, tiny_options, train_in_process
 
 from armlab.evaluation.linear_probe import probe_accuracy, probe_modalities
 
@@ -38,8 +38,8 @@ def test_probe_per_modality_and_errors():
 def test_linear_probe_tool(tiny_root, tmp_path):
     config = REPO / 'configs' / 'joint' / 'joint_concat_resnet18_avdigits.py'
     opts = tiny_options(tiny_root, epochs=1)
-    run_tool('tools/train.py', config, '--work-dir', tmp_path,
-             '--cfg-options', *opts)
+    train_in_process(config, tmp_path,
+                     '--cfg-options', *opts)
     out = tmp_path / 'probe.json'
     proc = run_tool('tools/analysis/linear_probe.py', config,
                     tmp_path / 'epoch_1.pth', '--out', out,

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from conftest import REPO, run_tool
+from conftest import REPO, run_tool, train_in_process
 from helpers.raw_text_media import (FOOD_CLASSES, TEST_ONLY_WORD,
                                     make_raw_food101, run_script,
                                     tiny_text_options)
@@ -97,8 +97,8 @@ def test_joint_config_trains_one_epoch(prepared, tmp_path):
         out, TOKENIZE, IMAGE_STEP,
         {'visual.base_channels': 4, 'text.embed_dims': 8,
          'text.num_heads': 2}, epochs=1, num_classes=len(FOOD_CLASSES))
-    run_tool('tools/train.py', CONFIG, '--work-dir', tmp_path, '--cfg-options',
-             *opts)
+    train_in_process(CONFIG, tmp_path, '--cfg-options',
+                     *opts)
     assert (tmp_path / 'epoch_1.pth').is_file()
     val = [r for r in load_scalars(tmp_path) if 'accuracy/top1' in r]
     assert len(val) == 1

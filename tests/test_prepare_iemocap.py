@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import REPO, run_tool
+from conftest import REPO, run_tool, train_in_process
 from helpers.raw_text_media import (make_raw_iemocap, run_script,
                                     tiny_text_options)
 
@@ -79,8 +79,8 @@ def test_three_modality_config_trains_one_epoch(prepared, tmp_path):
         out, {'train': 3, 'test': 3}, None,
         {'audio.out_channels': 8, 'visual.out_channels': 8,
          'text.embed_dims': 8, 'text.num_heads': 2}, epochs=1)
-    run_tool('tools/train.py', CONFIG, '--work-dir', tmp_path, '--cfg-options',
-             *opts)
+    train_in_process(CONFIG, tmp_path, '--cfg-options',
+                     *opts)
     val = [r for r in load_scalars(tmp_path) if 'accuracy/top1' in r]
     assert len(val) == 1
     for m in ('audio', 'visual', 'text'):

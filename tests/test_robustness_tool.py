@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from conftest import REPO, TINY_BUILD, run_tool, tiny_options
+from conftest import (REPO, TINY_BUILD, run_tool, tiny_options,
+                      train_in_process)
 
 from armlab.registry import DATASETS
 from armlab.utils.scalars import load_scalars
@@ -31,8 +32,8 @@ def tool(path):
 @pytest.fixture(scope='module')
 def trained(tiny_root, tmp_path_factory):
     work = tmp_path_factory.mktemp('joint')
-    run_tool('tools/train.py', CONFIG, '--work-dir', work, '--cfg-options',
-             *tiny_options(tiny_root, epochs=1))
+    train_in_process(CONFIG, work, '--cfg-options',
+                     *tiny_options(tiny_root, epochs=1))
     return work
 
 

@@ -13,10 +13,24 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, \
 import numpy as np
 import torch
 from mmengine.dist import all_gather_object, get_dist_info
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Sampler
 
 #: Maps one batch ``(feats, labels, data_samples)`` to one row per sample.
 RowFn = Callable[[Dict[str, torch.Tensor], torch.Tensor, list], Sequence[Any]]
+
+
+class IndexSampler(Sampler):
+    """Yields ``indices``, which the owner may replace between passes (the
+    sampler runs in the main process, so persistent workers follow)."""
+
+    def __init__(self) -> None:
+        self.indices: List[int] = []
+
+    def __iter__(self):
+        return iter(list(self.indices))
+
+    def __len__(self) -> int:
+        return len(self.indices)
 
 
 class TrainingSetValuation:
@@ -36,6 +50,8 @@ class TrainingSetValuation:
         self.dataloader_cfg = dataloader
         self.owner = owner
         self.loader: Optional[DataLoader] = None
+        self._subset: Optional[DataLoader] = None
+        self._subset_sampler: Optional['IndexSampler'] = None
 
     # -- building -----------------------------------------------------------
     def build(self, runner) -> DataLoader:
@@ -78,17 +94,25 @@ class TrainingSetValuation:
                       ) -> DataLoader:
         """This rank's share of ``indices`` (default: all samples).
 
-        Only the chosen samples are loaded: the pipeline, not the model, is
-        most of the valuation's cost.
+        Only the chosen samples are loaded. One loader serves every pass:
+        its sampler is re-pointed at the new indices, so that its workers
+        (persistent) start once per run, not once per epoch, and read the
+        dataset's shared file cache.
         """
         loader = self._built()
         chosen = np.arange(len(loader.dataset)) if indices is None \
             else np.asarray(indices, dtype=np.int64)
         rank, world_size = get_dist_info()
-        return DataLoader(
-            loader.dataset, batch_size=loader.batch_size,
-            sampler=chosen[rank::world_size].tolist(),
-            num_workers=loader.num_workers, collate_fn=loader.collate_fn)
+        if self._subset is None:
+            self._subset_sampler = IndexSampler()
+            self._subset = DataLoader(
+                loader.dataset, batch_size=loader.batch_size,
+                sampler=self._subset_sampler,
+                num_workers=loader.num_workers, collate_fn=loader.collate_fn,
+                worker_init_fn=loader.worker_init_fn,
+                persistent_workers=loader.num_workers > 0)
+        self._subset_sampler.indices = chosen[rank::world_size].tolist()
+        return self._subset
 
     # -- the pass -------------------------------------------------------------
     @torch.no_grad()

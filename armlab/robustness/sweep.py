@@ -217,8 +217,19 @@ def sweep_transform(spec: SweepSpec, point, modalities: Sequence[str],
 
 def with_transform(loader_cfg: dict, transform: dict, where: str,
                    modality: Optional[str] = None) -> dict:
-    """A copy of a dataloader config with ``transform`` in its pipeline."""
+    """A copy of a dataloader config with ``transform`` in its pipeline.
+
+    A transform that changes the inputs (a corruption, a fill written into
+    the input) needs the inputs the per-sample pipeline produces, so the copy
+    then runs every step per sample (``dataset.on_batch=False``); one that
+    only marks modalities absent (RMM / SMM with the model's fill) keeps the
+    steps deferred to the batch, so that rate 0 is exactly the validation.
+    """
     loader_cfg = copy.deepcopy(loader_cfg)
+    if _has_on_batch(loader_cfg['dataset']) and not getattr(
+            TRANSFORMS.build(copy.deepcopy(transform)), 'after_deferred',
+            False):
+        loader_cfg['dataset']['on_batch'] = False
     pipeline = list(loader_cfg['dataset']['pipeline'])
     i = insertion_index(pipeline, where, modality)
     if transform.get('inform_model'):
@@ -231,6 +242,13 @@ def with_transform(loader_cfg: dict, transform: dict, where: str,
     pipeline.insert(i, transform)
     loader_cfg['dataset']['pipeline'] = pipeline
     return loader_cfg
+
+
+def _has_on_batch(dataset_cfg: dict) -> bool:
+    """Whether a dataset config's pipeline has a step deferred to the
+    batch (then the dataset takes the ``on_batch`` override)."""
+    return any(isinstance(t, dict) and t.get('on_batch')
+               for t in dataset_cfg.get('pipeline', ()))
 
 
 def split_loader(cfg: Config, split: str,
@@ -288,6 +306,10 @@ def _dataset_without_pack(loader_cfg: dict, stop: Optional[int] = None):
         stop = insertion_index(pipeline, 'pack')
     dataset_cfg['pipeline'] = pipeline[:stop]
     dataset_cfg.pop('indices', None)
+    if _has_on_batch(dataset_cfg):
+        # Unpacked samples must hold the model's inputs, so nothing waits
+        # for a batch.
+        dataset_cfg['on_batch'] = False
     return DATASETS.build(dataset_cfg), pipeline
 
 

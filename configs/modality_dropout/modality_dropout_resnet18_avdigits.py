@@ -11,16 +11,9 @@ modality_dropout = dict(type='MissingModality', protocol='RMM', rate=0.5,
                         modalities=('audio', 'visual'), fill='model',
                         seed=None, min_present=1)
 # The base train pipeline (configs/_base_/datasets/avdigits.py) with the
-# dropout inserted right before packing.
-train_pipeline = [
-    dict(type='LoadAudio', key='audio', sample_rate=16000),
-    dict(type='SampleFrames', key='visual', num_frames=1, test_mode=False),
-    dict(type='LoadFrames', key='visual'),
-    dict(type='AVDigitsImbalance'),
-    dict(type='AudioSpectrogram', key='audio', kind='logmel',
-         sample_rate=16000, n_fft=512, win_length=400, hop_length=320,
-         n_mels=64),
-    modality_dropout,
-    dict(type='PackMultimodalInputs', modalities=('audio', 'visual')),
+# dropout inserted right before packing. It only marks modalities absent, so
+# it may follow the steps the pipeline defers to the batch.
+train_pipeline = _base_.train_pipeline[:-1] + [
+    modality_dropout, _base_.train_pipeline[-1]
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -195,14 +195,15 @@ def tiny_av_options(root, epochs: int = 1, frame_size: int = 16,
 
 def train_one_epoch(dataset: str, root, work_dir, train_batch: int) -> None:
     """Train ``configs/joint/joint_concat_resnet18_<dataset>.py`` for one
-    epoch on the prepared ``root`` through tools/train.py, and check that
+    epoch on the prepared ``root`` through tools/train.py (in this
+    process), and check that
     it validated with per-modality metrics and saved its checkpoint."""
-    from conftest import REPO, run_tool
+    from conftest import REPO, train_in_process
 
     from armlab.utils.scalars import load_scalars
     config = REPO / 'configs' / 'joint' / f'joint_concat_resnet18_{dataset}.py'
-    run_tool('tools/train.py', config, '--work-dir', work_dir,
-             '--cfg-options', *tiny_av_options(root, train_batch=train_batch))
+    train_in_process(config, work_dir, '--cfg-options',
+                     *tiny_av_options(root, train_batch=train_batch))
     assert (Path(work_dir) / 'epoch_1.pth').is_file()
     val = [r for r in load_scalars(work_dir) if 'accuracy/top1' in r]
     assert len(val) == 1

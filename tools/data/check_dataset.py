@@ -71,8 +71,12 @@ def build_dataset(cfg: Config, split: str):
         dataset_type = DATASETS.get(dataset_type)
     if isinstance(dataset_type, type) and \
             issubclass(dataset_type, MultimodalDataset):
-        # Missing files are reported below rather than raised here.
-        dataset_cfg.update(check_files=False, skip_bad_samples=False)
+        # Missing files are reported below rather than raised here. Every
+        # step runs per sample, so that the shapes and drawings are the
+        # model's inputs (not waveforms waiting for the batch front-end);
+        # no file cache, so that every file is read and checked here.
+        dataset_cfg.update(check_files=False, skip_bad_samples=False,
+                           on_batch=False, cache=False)
     return DATASETS.build(dataset_cfg)
 
 

@@ -1,9 +1,9 @@
 """Data pipeline transforms; importing this module registers them."""
-from . import features, image, robustness, text  # noqa: F401  (register)
+from . import batch_audio, features, image, robustness, text  # noqa: F401
 from .audio_features import compute_spectrogram, fit_length
 from .formatting import PackMultimodalInputs
 from .frames import FramesRandomFlip, FramesRandomResizedCrop, FramesResize
-from .imbalance import AVDigitsImbalance
+from .imbalance import AVDigitsImbalance, BatchAVDigitsImbalance
 from .loading import (AudioSpectrogram, LoadAudio, LoadFrames,
                       LoadSpectrogram, SampleFrames)
 
@@ -11,5 +11,5 @@ __all__ = [
     'compute_spectrogram', 'fit_length', 'LoadAudio', 'AudioSpectrogram',
     'LoadSpectrogram', 'SampleFrames', 'LoadFrames', 'FramesResize',
     'FramesRandomResizedCrop', 'FramesRandomFlip', 'PackMultimodalInputs',
-    'AVDigitsImbalance'
+    'AVDigitsImbalance', 'BatchAVDigitsImbalance'
 ]

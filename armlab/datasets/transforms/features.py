@@ -101,11 +101,12 @@ class PackFeatureInputs(PackMultimodalInputs):
             feature_modalities = (feature_modalities, )
         self.feature_modalities = tuple(feature_modalities)
 
-    def _pack(self, modality: str, value, sample: str) -> torch.Tensor:
+    def _pack(self, modality: str, value, sample: str,
+              waveform: bool = False) -> torch.Tensor:
         if modality in self.feature_modalities:
             return torch.from_numpy(
                 np.ascontiguousarray(value, dtype=np.float32))
-        return super()._pack(modality, value, sample)
+        return super()._pack(modality, value, sample, waveform)
 
     def __repr__(self) -> str:
         return (super().__repr__()[:-1] +

@@ -7,6 +7,7 @@ from mmcv.transforms import BaseTransform
 from mmpretrain.structures import DataSample
 
 from armlab.registry import TRANSFORMS
+from .deferred import DEFERRED_KEY
 
 
 def _to_tensor(value) -> torch.Tensor:
@@ -32,10 +33,18 @@ class PackMultimodalInputs(BaseTransform):
     in the order of ``modalities``; flags of modalities not packed here are
     ignored, so a unimodal run can reuse a bimodal pipeline.
 
+    Steps deferred to the batch (``results['deferred']``, see
+    :mod:`~armlab.datasets.transforms.deferred`) go to the metainfo
+    ``deferred``; an audio modality whose spectrogram is deferred is packed
+    as its float32 (N,) waveform.
+
     Args:
         modalities: Modalities to pack, in the order masks use.
         meta_keys: Keys of ``results`` copied to the metainfo when present.
     """
+
+    #: Only moves data: may follow a transform deferred to the batch.
+    after_deferred = True
 
     def __init__(self, modalities: Sequence[str] = ('audio', 'visual'),
                  meta_keys: Sequence[str] = ('sample_id', 'sample_idx',
@@ -46,8 +55,16 @@ class PackMultimodalInputs(BaseTransform):
         self.modalities = tuple(modalities)
         self.meta_keys = tuple(meta_keys)
 
-    def _pack(self, modality: str, value, sample: str) -> torch.Tensor:
+    def _pack(self, modality: str, value, sample: str,
+              waveform: bool = False) -> torch.Tensor:
         tensor = _to_tensor(value)
+        if modality == 'audio' and waveform:
+            if tensor.ndim != 1:
+                raise ValueError(f'PackMultimodalInputs: {sample} audio '
+                                 f'waits for a batch front-end and must be '
+                                 f'a 1-D waveform, got shape '
+                                 f'{tuple(tensor.shape)}')
+            return tensor.float()
         if modality == 'audio':
             if tensor.ndim == 2:
                 tensor = tensor[None]
@@ -79,12 +96,15 @@ class PackMultimodalInputs(BaseTransform):
     def transform(self, results: dict) -> dict:
         sample = f"sample {results.get('sample_id', '<unknown>')!r}"
         inputs = {}
+        waveforms = {spec['key'] for spec, _ in results.get(DEFERRED_KEY, ())
+                     if spec.get('type') == 'BatchSpectrogram'}
         for modality in self.modalities:
             if modality not in results:
                 raise KeyError(f'PackMultimodalInputs: {sample} has no '
                                f'{modality!r} in results; did the pipeline '
                                f'load it? keys: {sorted(results)}')
-            inputs[modality] = self._pack(modality, results[modality], sample)
+            inputs[modality] = self._pack(modality, results[modality], sample,
+                                          waveform=modality in waveforms)
 
         data_sample = DataSample()
         if 'gt_label' in results:
@@ -93,8 +113,28 @@ class PackMultimodalInputs(BaseTransform):
         meta['modality_mask'] = self._flags(results, 'modality_mask', True,
                                             sample)
         meta['erased'] = self._flags(results, 'erased', False, sample)
-        data_sample.set_metainfo(meta)
+        if results.get(DEFERRED_KEY):
+            meta[DEFERRED_KEY] = self._deferred(results[DEFERRED_KEY])
+        # set_field, not set_metainfo, which deep-copies every value (most
+        # of a cached sample's packing cost); the values are fresh here.
+        for key, value in meta.items():
+            data_sample.set_field(value, key, field_type='metainfo')
         return dict(inputs=inputs, data_samples=data_sample)
+
+    def _deferred(self, steps: list) -> list:
+        """The deferred steps that act on packed modalities only."""
+        packed = set(self.modalities)
+        kept = []
+        for spec, args in steps:
+            keys = [k for k in spec.get('keys', [spec.get('key')]) if k]
+            keys = [k for k in keys if k in packed]
+            if not keys:
+                continue
+            spec = dict(spec)
+            if 'keys' in spec:
+                spec['keys'] = keys
+            kept.append((spec, args))
+        return kept
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(modalities={list(self.modalities)}, '

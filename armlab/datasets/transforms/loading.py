@@ -1,7 +1,7 @@
 """Loading transforms: audio waveforms, spectrograms and video frames.
 
 They read the absolute ``<key>_path`` entries that :class:`MultimodalDataset`
-writes, and fail with a message naming the file and the sample, because a
+writes (from its shared file cache when it has one), and fail with a message naming the file and the sample, because a
 corrupt file found in the middle of an epoch is otherwise hard to trace.
 """
 import os
@@ -9,12 +9,13 @@ import os.path as osp
 import re
 from typing import List, Optional, Sequence
 
-import cv2
 import numpy as np
 from mmcv.transforms import BaseTransform
 
 from armlab.registry import TRANSFORMS
+from ..file_cache import read_image_file
 from .audio_features import compute_spectrogram, fit_length
+from .deferred import defer
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 
@@ -55,15 +56,22 @@ class LoadAudio(BaseTransform):
     def transform(self, results: dict) -> dict:
         import soundfile as sf
         path = _path(results, f'{self.key}_path', 'LoadAudio')
-        try:
-            wave, rate = sf.read(path, dtype='float32', always_2d=True)
-        except Exception as err:  # libsndfile raises several types
-            raise OSError(f'LoadAudio: cannot read audio file {path} '
-                          f'({_sample(results)}): {err}') from err
+        cache = results.get('file_cache')
+        if cache is not None and path in cache:
+            wave, rate = cache.audio(path)
+        else:
+            try:
+                wave, rate = sf.read(path, dtype='float32', always_2d=True)
+            except Exception as err:  # libsndfile raises several types
+                raise OSError(f'LoadAudio: cannot read audio file {path} '
+                              f'({_sample(results)}): {err}') from err
         if wave.size == 0:
             raise ValueError(f'LoadAudio: empty audio file {path} '
                              f'({_sample(results)})')
-        wave = wave.mean(axis=1) if self.mono else wave.T
+        if self.mono:
+            wave = wave[:, 0] if wave.shape[1] == 1 else wave.mean(axis=1)
+        else:
+            wave = wave.T
         if self.sample_rate is not None and rate != self.sample_rate:
             import librosa
             wave = librosa.resample(wave, orig_sr=rate,
@@ -97,12 +105,18 @@ class AudioSpectrogram(BaseTransform):
         num_samples: Tile ``tile`` times and cut/zero-pad to this length
             first (``fit_length``); ``None`` keeps the length.
         tile: Repetitions before cutting (used only with ``num_samples``).
+        on_batch: Leave the waveform (cut to ``num_samples``) in
+            ``results[key]`` and defer the spectrogram to the data
+            preprocessor, which computes it for the whole batch on the
+            model's device (``BatchSpectrogram``, same numbers to float32
+            rounding). All waveforms of a batch must then have the same
+            length.
         **front_end_kwargs: Passed to the front-end function.
     """
 
     def __init__(self, key: str = 'audio', kind: str = 'logmel',
                  num_samples: Optional[int] = None, tile: int = 1,
-                 **front_end_kwargs) -> None:
+                 on_batch: bool = False, **front_end_kwargs) -> None:
         if kind not in ('logmel', 'stft'):
             raise ValueError(f"AudioSpectrogram: kind must be 'logmel' or "
                              f"'stft', got {kind!r}")
@@ -110,6 +124,7 @@ class AudioSpectrogram(BaseTransform):
         self.kind = kind
         self.num_samples = num_samples
         self.tile = tile
+        self.on_batch = on_batch
         self.front_end_kwargs = front_end_kwargs
 
     def transform(self, results: dict) -> dict:
@@ -125,13 +140,18 @@ class AudioSpectrogram(BaseTransform):
         if self.kind == 'logmel' and 'sample_rate' not in kwargs \
                 and rate_key in results:
             kwargs['sample_rate'] = results[rate_key]
+        if self.on_batch:
+            results[self.key] = np.ascontiguousarray(wave, dtype=np.float32)
+            defer(results, dict(type='BatchSpectrogram', key=self.key,
+                                kind=self.kind, **kwargs), {})
+            return results
         results[self.key] = compute_spectrogram(wave, self.kind, **kwargs)
         return results
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(key={self.key!r}, kind={self.kind!r}, '
                 f'num_samples={self.num_samples}, tile={self.tile}, '
-                f'{self.front_end_kwargs})')
+                f'on_batch={self.on_batch}, {self.front_end_kwargs})')
 
 
 @TRANSFORMS.register_module()
@@ -245,10 +265,14 @@ class SampleFrames(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         folder = _path(results, f'{self.key}_path', 'SampleFrames')
-        if not osp.isdir(folder):
+        cache = results.get('file_cache')
+        if cache is not None and folder in cache:
+            frames = cache.frames(folder)
+        elif not osp.isdir(folder):
             raise FileNotFoundError(f'SampleFrames: frame folder {folder} '
                                     f'not found ({_sample(results)})')
-        frames = list_frames(folder)
+        else:
+            frames = list_frames(folder)
         if not frames:
             raise ValueError(f'SampleFrames: no image files in frame folder '
                              f'{folder} ({_sample(results)})')
@@ -282,13 +306,17 @@ class LoadFrames(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         paths = _path(results, f'{self.key}_frame_paths', 'LoadFrames')
+        cache = results.get('file_cache')
         frames = []
         for path in paths:
-            img = cv2.imread(path, cv2.IMREAD_COLOR)
+            if cache is not None and path in cache:
+                frames.append(cache.image(path))
+                continue
+            img = read_image_file(path)
             if img is None:
                 raise OSError(f'LoadFrames: cannot read image {path} '
                               f'({_sample(results)})')
-            frames.append(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+            frames.append(img)
         shapes = {f.shape for f in frames}
         if len(shapes) > 1:
             raise ValueError(f'LoadFrames: frames of {_sample(results)} '

@@ -306,8 +306,19 @@ class MissingModality(BaseTransform):
         view[missing] = source[missing]
         return out
 
+    @property
+    def after_deferred(self) -> bool:
+        """Whole modalities marked absent for the model (RMM / SMM, model
+        fills, no per-unit mask): the transform reads and writes no input,
+        so it may follow steps deferred to the batch."""
+        return (self.protocol in WHOLE_MODALITY and not self.inform_model
+                and all(self.fills[m] in MODEL_FILLS
+                        for m in self.modalities))
+
     # -- transform ----------------------------------------------------------
     def transform(self, results: dict) -> dict:
+        if self.after_deferred:
+            return self._mark_absent(results)
         missing = self._unit_masks(results)
         if self.protocol in WHOLE_MODALITY and any(
                 self.fills[m] in MODEL_FILLS for m in self.modalities):
@@ -324,6 +335,24 @@ class MissingModality(BaseTransform):
                                           m, results)
         if self.inform_model:
             results['missing_mask'] = missing
+        return results
+
+    def _mark_absent(self, results: dict) -> dict:
+        """Whole-modality protocols with model fills: only the presence
+        flags change (the same draws as ``_unit_masks``)."""
+        if self.protocol == 'SMM':
+            whole = {m: m not in self.present for m in self.modalities}
+        else:
+            rng_for = self._rng_factory(results)
+            whole = M.rmm_mask(lambda m: rng_for('RMM', m), self.modalities,
+                               self.rate, self.min_present)
+        flags = dict(results.get('modality_mask') or {})
+        for m in self.modalities:
+            if whole[m]:
+                flags[m] = False
+            else:
+                flags.setdefault(m, True)
+        results['modality_mask'] = flags
         return results
 
     def __repr__(self) -> str:

@@ -167,6 +167,52 @@ def _entropy(variables: List[torch.Tensor], sizes: List[int],
     return h
 
 
+def marginal_entropies(variables: Sequence[torch.Tensor], sizes: Sizes,
+                       axes: Sequence[Tuple[int, ...]],
+                       miller_madow: bool = False) -> List[torch.Tensor]:
+    """Joint entropies of several subsets of the variables from one table.
+
+    The full joint table is counted once (one ``bincount``) and each
+    requested entropy comes from its marginal, so that an estimator needing
+    many entropies of the same variables (every MI and CMI of a valuation)
+    costs one pass over the samples. Values equal :func:`entropy` of those
+    variables (Miller-Madow included: occupied cells of each marginal).
+
+    Args:
+        variables: 1-D integer tensors of equal length N.
+        sizes: Per-variable sizes (see the module notes).
+        axes: Tuples of variable positions, one per entropy wanted.
+        miller_madow: Miller-Madow correction of every entropy.
+
+    Returns:
+        list: one 0-dim float64 tensor (nats) per entry of ``axes``.
+
+    Raises:
+        ValueError: the joint table would exceed 2^24 cells.
+    """
+    variables = _check(list(variables))
+    sizes = _sizes(variables, sizes)
+    cells = _num_cells(sizes)
+    if cells > _MAX_BINCOUNT_CELLS:
+        raise ValueError(f'marginal_entropies: {cells} joint cells exceed '
+                         f'{_MAX_BINCOUNT_CELLS}; use entropy() per subset')
+    counts = torch.bincount(_joint_index(variables, sizes), minlength=cells)
+    # The mixed-radix index puts variable 0 on the fastest axis.
+    table = counts.view(*reversed(sizes)).double()
+    n = len(sizes)
+    out = []
+    for keep in axes:
+        summed = [n - 1 - i for i in range(n) if i not in keep]
+        marginal = table.sum(dim=summed) if summed else table
+        occupied = marginal[marginal > 0]
+        p = occupied / occupied.sum()
+        h = -(p * p.log()).sum()
+        if miller_madow:
+            h = h + (occupied.numel() - 1) / (2 * occupied.sum())
+        out.append(h)
+    return out
+
+
 def _prepare(groups: Sequence[List[torch.Tensor]], sizes: Sizes
              ) -> Tuple[List[List[torch.Tensor]], List[List[int]]]:
     """Validate all variables at once and split them back into groups."""

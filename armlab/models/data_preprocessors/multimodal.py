@@ -4,7 +4,8 @@ from typing import Dict, Optional, Sequence, Union
 import torch
 from mmengine.model import BaseDataPreprocessor
 
-from armlab.registry import MODELS
+from armlab.datasets.transforms.deferred import DEFERRED_KEY, same_steps
+from armlab.registry import MODELS, TRANSFORMS
 
 Stat = Optional[Union[float, Sequence[float]]]
 
@@ -18,7 +19,11 @@ class MultimodalDataPreprocessor(BaseDataPreprocessor):
     """Stack each modality into a batch, cast to float, normalise, move.
 
     Normalisation runs here rather than in the pipeline so that frames travel
-    as uint8 and are normalised on the device. Statistics apply per channel:
+    as uint8 and are normalised on the device. So do the pipeline steps
+    deferred to the batch (``on_batch=True`` transforms: the batched audio
+    front-end, AV-Digits' noise): each sample's data sample lists them in
+    ``metainfo['deferred']``, and they run in order on the stacked batch, on
+    the device, before normalisation. Statistics apply per channel:
     channel is dim 0 of each sample (dim 1 of the batch) and the statistics
     broadcast over the remaining dims, so (C, T, H, W) frames and (1, F, T)
     spectrograms use the same code.
@@ -96,6 +101,25 @@ class MultimodalDataPreprocessor(BaseDataPreprocessor):
             batch = batch - stat if name == 'mean' else batch / stat
         return batch
 
+    def run_deferred(self, batch: Dict[str, torch.Tensor],
+                     data_samples) -> Dict[str, torch.Tensor]:
+        """Run the batch steps the samples' pipelines deferred, in order."""
+        if not data_samples or DEFERRED_KEY not in data_samples[0]:
+            return batch
+        steps = [ds.get(DEFERRED_KEY, []) for ds in data_samples]
+        specs = same_steps(steps, type(self).__name__)
+        for i, spec in enumerate(specs):
+            batch = self._batch_op(spec)(batch, [s[i][1] for s in steps])
+        return batch
+
+    def _batch_op(self, spec: dict):
+        """The batch transform of a spec, built once."""
+        key = repr(sorted(spec.items()))
+        ops = self.__dict__.setdefault('_batch_ops', {})
+        if key not in ops:
+            ops[key] = TRANSFORMS.build(dict(spec))
+        return ops[key]
+
     def forward(self, data: dict, training: bool = False) -> dict:
         """Collated ``dict(inputs, data_samples)`` -> model inputs.
 
@@ -112,10 +136,11 @@ class MultimodalDataPreprocessor(BaseDataPreprocessor):
         # Stack on the host, copy (still uint8 where it was), then cast.
         batch = {m: self.stack(m, v) for m, v in inputs.items()}
         batch = self.cast_data(batch)
+        data_samples = data.get('data_samples', None)
+        batch = self.run_deferred(batch, data_samples)
         batch = {m: v.long() if m in self.index_modalities
                  else self.normalize(m, v.float()) for m, v in batch.items()}
 
-        data_samples = data.get('data_samples', None)
         if data_samples is not None:
             data_samples = self.cast_data(list(data_samples))
             for sample in data_samples:

@@ -1,0 +1,98 @@
+"""The audio front-ends of ``audio_features`` as batched torch operations.
+
+:class:`BatchSpectrogram` is what ``AudioSpectrogram(on_batch=True)`` defers:
+the same log-mel and log-STFT as the librosa functions, computed on a
+(B, N) batch of waveforms on the model's device. It follows librosa's
+conventions (centred frames with zero padding, periodic Hann window padded to
+``n_fft``, the librosa mel filterbank), so both paths give the same numbers
+to float32 rounding: ``tests/datasets/test_batch_front_end.py`` bounds the
+difference on real recordings.
+"""
+from functools import lru_cache
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+
+from armlab.registry import TRANSFORMS
+
+
+@lru_cache(maxsize=8)
+def _mel_filters(sample_rate: int, n_fft: int, n_mels: int) -> np.ndarray:
+    import librosa
+    return librosa.filters.mel(sr=sample_rate, n_fft=n_fft,
+                               n_mels=n_mels).astype(np.float32)
+
+
+def _stft(waves: torch.Tensor, n_fft: int, hop_length: int,
+          win_length: Optional[int]) -> torch.Tensor:
+    win_length = win_length or n_fft
+    window = torch.hann_window(win_length, periodic=True,
+                               dtype=waves.dtype, device=waves.device)
+    return torch.stft(waves, n_fft=n_fft, hop_length=hop_length,
+                      win_length=win_length, window=window, center=True,
+                      pad_mode='constant', return_complex=True)
+
+
+def batch_log_mel(waves: torch.Tensor, sample_rate: int = 16000,
+                  n_fft: int = 512, win_length: int = 400,
+                  hop_length: int = 320, n_mels: int = 64,
+                  eps: float = 1e-6, zscore: bool = True) -> torch.Tensor:
+    """``log_mel_spectrogram`` of each row of ``waves`` (B, N) -> (B, F, T)."""
+    spec = _stft(waves.float(), n_fft, hop_length, win_length)
+    power = spec.real.square() + spec.imag.square()
+    mel = torch.as_tensor(_mel_filters(sample_rate, n_fft, n_mels),
+                          device=waves.device)
+    # (B, T, F) @ (F, M): one large product instead of B small ones.
+    logmel = torch.log(torch.matmul(power.transpose(1, 2), mel.t()) + eps)
+    logmel = logmel.transpose(1, 2)
+    if zscore:
+        std, mean = torch.std_mean(logmel, dim=(1, 2), keepdim=True,
+                                   unbiased=False)
+        logmel = (logmel - mean) / (std + 1e-5)
+    return logmel
+
+
+def batch_log_stft(waves: torch.Tensor, n_fft: int = 512,
+                   hop_length: int = 353, win_length: Optional[int] = None,
+                   eps: float = 1e-7, clip: bool = True) -> torch.Tensor:
+    """``stft_log_spectrogram`` of each row of ``waves`` (B, N) ->
+    (B, F, T)."""
+    waves = waves.float()
+    if clip:
+        waves = waves.clamp(-1.0, 1.0)
+    return torch.log(_stft(waves, n_fft, hop_length, win_length).abs() + eps)
+
+
+_FRONT_ENDS = dict(logmel=batch_log_mel, stft=batch_log_stft)
+
+
+@TRANSFORMS.register_module()
+class BatchSpectrogram:
+    """Waveforms (B, N) -> spectrograms (B, 1, F, T), the packed layout.
+
+    Args:
+        key: Modality key.
+        kind: ``'logmel'`` or ``'stft'``.
+        **front_end_kwargs: Arguments of :func:`batch_log_mel` or
+            :func:`batch_log_stft`.
+    """
+
+    def __init__(self, key: str = 'audio', kind: str = 'logmel',
+                 **front_end_kwargs) -> None:
+        if kind not in _FRONT_ENDS:
+            raise ValueError(f'BatchSpectrogram: kind must be one of '
+                             f'{sorted(_FRONT_ENDS)}, got {kind!r}')
+        self.key = key
+        self.kind = kind
+        self.front_end_kwargs = front_end_kwargs
+
+    def __call__(self, inputs: Dict[str, torch.Tensor],
+                 args: List[dict]) -> Dict[str, torch.Tensor]:
+        waves = inputs[self.key]
+        if waves.ndim != 2:
+            raise ValueError(f'BatchSpectrogram: {self.key!r} must be a (B, '
+                             f'N) batch of waveforms, got shape '
+                             f'{tuple(waves.shape)}')
+        spec = _FRONT_ENDS[self.kind](waves, **self.front_end_kwargs)
+        return {**inputs, self.key: spec.unsqueeze(1)}
