@@ -142,11 +142,28 @@ class MultimodalDataPreprocessor(BaseDataPreprocessor):
                  else self.normalize(m, v.float()) for m, v in batch.items()}
 
         if data_samples is not None:
-            data_samples = self.cast_data(list(data_samples))
-            for sample in data_samples:
-                moved = {k: v.to(self.device, non_blocking=self._non_blocking)
-                         for k, v in sample.metainfo.items()
-                         if isinstance(v, torch.Tensor)}
-                if moved:
-                    sample.set_metainfo(moved)
+            data_samples = [self.move_sample(s) for s in data_samples]
         return dict(inputs=batch, data_samples=data_samples)
+
+    def move_sample(self, sample):
+        """A data sample's tensors (data and metainfo) on the device, set in
+        place.
+
+        Why not ``cast_data``: ``BaseDataElement.to`` builds a new element
+        whose metainfo is deep-copied, a quarter of a CPU training iteration
+        on AV-Digits. The samples are the batch's own (fresh from the
+        pipeline), so moving their fields in place is safe.
+        """
+        if not hasattr(sample, 'metainfo_keys'):
+            return self.cast_data(sample)
+        for field_type, keys in (('data', sample.keys()),
+                                 ('metainfo', sample.metainfo_keys())):
+            for key in list(keys):
+                value = sample.get(key)
+                if isinstance(value, torch.Tensor) and \
+                        value.device != self.device:
+                    sample.set_field(
+                        value.to(self.device,
+                                 non_blocking=self._non_blocking),
+                        key, field_type=field_type)
+        return sample
