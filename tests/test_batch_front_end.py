@@ -28,7 +28,6 @@ from armlab.datasets.transforms.batch_audio import (BatchSpectrogram,
 from armlab.datasets.transforms.deferred import check_deferred_order
 from armlab.datasets.transforms.imbalance import (ACTIVE_LEVEL,
                                                   ERASED_AUDIO_STD,
-                                                  AVDigitsImbalance,
                                                   BatchAVDigitsImbalance)
 from armlab.registry import DATASETS, MODELS, TRANSFORMS
 

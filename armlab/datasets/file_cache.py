@@ -19,7 +19,7 @@ valuation and probes).
 import os
 import os.path as osp
 import threading
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -178,13 +178,6 @@ class SharedFileCache:
         state = dict(self.__dict__)
         state['_view'] = None
         return state
-
-
-def cached_frame_folders(data_list: Sequence[dict], keys: Sequence[str]
-                         ) -> List[str]:
-    """The ``<key>_path`` folders of a data list (frame modalities)."""
-    return [info[f'{k}_path'] for info in data_list for k in keys
-            if osp.isdir(info.get(f'{k}_path', ''))]
 
 
 def _progress(items: list, show: bool, what: str):
