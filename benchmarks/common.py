@@ -19,6 +19,7 @@ from mmpretrain.structures import DataSample
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from armlab.engine.launch import use_amp  # noqa: E402
 from armlab.registry import MODELS  # noqa: E402
 
 RESULTS = REPO / 'benchmarks' / 'results'
@@ -224,8 +225,7 @@ def build_trainable(path: Path, width: int, batches: Sequence[dict],
         for encoder in cfg.model.encoders.values():
             encoder.channels_last = True
     if amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        use_amp(cfg)
     set_random_seed(seed)
     model = MODELS.build(cfg.model)
     init_weights_quietly(model)

@@ -9,7 +9,8 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from armlab.engine.launch import merge_cli_options, setup_distributed
+from armlab.engine.launch import (merge_cli_options, setup_distributed,
+                                  use_amp)
 from armlab.utils import limit_blas_threads, register_all_modules
 
 
@@ -55,8 +56,7 @@ def build_config(args) -> Config:
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        use_amp(cfg)
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.resume == 'auto':

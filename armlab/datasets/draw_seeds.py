@@ -62,27 +62,22 @@ class DrawSeeds:
         mask = 0 if present is None else 1 + sum(
             1 << i for i, p in enumerate(present) if p)
         seed = draw_seed(self._state[1], self._state[2], index, mask)
-        if get_worker_info() is not None:
-            # A worker's generators serve only the pipeline, and every
-            # sample re-seeds them: no state to give back (saving numpy's
-            # costs more than the rest of a cached sample's pipeline).
-            np.random.seed(seed)
-            random.seed(seed)
-            torch.default_generator.manual_seed(seed)
-            yield
-            return
-        np_state, py_state = np.random.get_state(), random.getstate()
         # The CPU generator only: pipelines run on the host, and
         # ``torch.manual_seed`` would also queue a lazy CUDA seeding (with a
         # stack trace) per sample, most of a cached sample's cost.
         cpu = torch.default_generator
-        torch_state = cpu.get_state()
+        # A worker's generators serve only the pipeline and every sample
+        # re-seeds them: nothing to give back there (saving numpy's state
+        # costs more than the rest of a cached sample's pipeline).
+        saved = None if get_worker_info() is not None else (
+            np.random.get_state(), random.getstate(), cpu.get_state())
         np.random.seed(seed)
         random.seed(seed)
         cpu.manual_seed(seed)
         try:
             yield
         finally:
-            np.random.set_state(np_state)
-            random.setstate(py_state)
-            cpu.set_state(torch_state)
+            if saved is not None:
+                np.random.set_state(saved[0])
+                random.setstate(saved[1])
+                cpu.set_state(saved[2])

@@ -22,13 +22,21 @@ from .draw_seeds import DrawSeeds
 from .file_cache import SharedFileCache
 from .transforms.deferred import check_deferred_order
 
-#: Path extensions the file cache decodes as audio.
-AUDIO_EXTENSIONS = ('.wav', '.flac', '.ogg', '.mp3', '.aiff', '.aif')
+#: Extensions the file cache decodes as audio (formats libsndfile reads; the
+#: preparation tools' list also has containers it cannot read, e.g. m4a).
+CACHEABLE_AUDIO = ('.wav', '.flac', '.ogg', '.mp3', '.aiff', '.aif')
 
 #: Number of missing files quoted in the error message before "and N more".
 _MAX_REPORTED = 5
 #: Consecutive unreadable samples after which skipping gives up.
 _MAX_BAD_IN_A_ROW = 20
+
+
+def _cache_kind(path: str) -> Optional[str]:
+    """'audio' (a file libsndfile decodes), 'frames' (a folder) or None."""
+    if path.lower().endswith(CACHEABLE_AUDIO):
+        return 'audio'
+    return 'frames' if osp.isdir(path) else None
 
 
 @DATASETS.register_module()
@@ -156,10 +164,9 @@ class MultimodalDataset(BaseDataset):
     def _build_cache(self) -> SharedFileCache:
         infos = [self.get_data_info(i) for i in range(len(self))]
         keys = self._cached_keys(infos)
-        audio = [i[f'{k}_path'] for i in infos for k in keys
-                 if i[f'{k}_path'].lower().endswith(AUDIO_EXTENSIONS)]
-        folders = [i[f'{k}_path'] for i in infos for k in keys
-                   if osp.isdir(i[f'{k}_path'])]
+        paths = [i[f'{k}_path'] for i in infos for k in keys]
+        audio = [p for p in paths if _cache_kind(p) == 'audio']
+        folders = [p for p in paths if _cache_kind(p) == 'frames']
         from .transforms.loading import list_frames
         cache_key = (osp.abspath(str(self.ann_file)), tuple(keys),
                      len(infos), infos[0]['sample_id'] if infos else None,
@@ -181,9 +188,7 @@ class MultimodalDataset(BaseDataset):
     def _cached_keys(self, infos: List[dict]) -> List[str]:
         keys = list(infos[0]['path_keys']) if infos else []
         if self._cache_spec is True:
-            return [k for k in keys
-                    if infos[0][f'{k}_path'].lower().endswith(
-                        AUDIO_EXTENSIONS) or osp.isdir(infos[0][f'{k}_path'])]
+            return [k for k in keys if _cache_kind(infos[0][f'{k}_path'])]
         wanted = [self._cache_spec] if isinstance(self._cache_spec, str) \
             else list(self._cache_spec)
         unknown = [k for k in wanted if k not in keys]

@@ -36,6 +36,13 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
     cfg.model_wrapper_cfg = wrapper
 
 
+def use_amp(cfg: Config) -> None:
+    """Mixed precision, as ``tools/train.py --amp`` sets it: mmengine's
+    ``AmpOptimWrapper`` with dynamic loss scaling unless the config says."""
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+
+
 def merge_cli_options(cfg: Config, cfg_options) -> None:
     """Merge ``--cfg-options`` and refuse keys that the config does not have.
 

@@ -1,9 +1,9 @@
 """Linear probes of frozen encoders: how much each modality learned.
 
 Masked accuracy says how much the fused head *uses* a modality; a linear
-probe says how much its encoder *learned*, whatever the head does with it
-(METHODS.md §2). A joint model whose weak encoder probes far below the same
-encoder trained alone suffers representation imbalance; the gap
+probe says how much its encoder *learned*, whatever the head does with it.
+A joint model whose weak encoder probes far below the same encoder trained
+alone suffers representation imbalance; the gap
 probe_alone - probe_joint measures it.
 """
 import warnings

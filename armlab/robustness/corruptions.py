@@ -1,7 +1,8 @@
 """Test-time corruptions of raw media, one function per corruption.
 
-The armlab suite of PROTOCOLS.md §1.2 (MultiBench-style, with MultiBench's
-defects fixed) plus the issue's JPEG and spectrogram masking. Every function
+The armlab suite described in docs/robustness.md ("Corruptions"):
+MultiBench-style, with MultiBench's defects fixed, plus JPEG and
+spectrogram masking. Every function
 is ``fn(x, level, rng, **params) -> x'`` with ``level`` in [0, 1], a
 per-sample generator ``rng`` and no other source of randomness;
 :func:`apply_corruption` adds the rules shared by all: level 0 returns the

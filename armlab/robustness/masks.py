@@ -1,4 +1,5 @@
-"""Missing-modality masks as pure functions (PROTOCOLS.md §1.1).
+"""Missing-modality masks as pure functions (the protocols are described
+in docs/robustness.md, "Missing-modality protocols").
 
 Every mask is a function of (seed, sample id, protocol, rate, modality) and
 nothing else: the generator of one draw is built from those numbers

@@ -1,4 +1,4 @@
-"""Summaries of robustness curves (PROTOCOLS.md §1.1-1.2).
+"""Summaries of robustness curves (definitions: docs/robustness.md).
 
 A curve is a metric f_i measured at increasing levels (missing rates or
 corruption levels) l_0 < ... < l_n. Values keep the metric's own scale: an

@@ -18,17 +18,25 @@ from armlab.registry import TRANSFORMS
 
 
 @lru_cache(maxsize=8)
-def _mel_filters(sample_rate: int, n_fft: int, n_mels: int) -> np.ndarray:
+def _mel_filters(sample_rate: int, n_fft: int, n_mels: int,
+                 device: torch.device) -> torch.Tensor:
+    """librosa's filterbank (M, F), made once per device, not per batch."""
     import librosa
-    return librosa.filters.mel(sr=sample_rate, n_fft=n_fft,
-                               n_mels=n_mels).astype(np.float32)
+    mel = librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels)
+    return torch.as_tensor(mel.astype(np.float32), device=device)
+
+
+@lru_cache(maxsize=8)
+def _hann(win_length: int, dtype: torch.dtype,
+          device: torch.device) -> torch.Tensor:
+    return torch.hann_window(win_length, periodic=True, dtype=dtype,
+                             device=device)
 
 
 def _stft(waves: torch.Tensor, n_fft: int, hop_length: int,
           win_length: Optional[int]) -> torch.Tensor:
     win_length = win_length or n_fft
-    window = torch.hann_window(win_length, periodic=True,
-                               dtype=waves.dtype, device=waves.device)
+    window = _hann(win_length, waves.dtype, waves.device)
     return torch.stft(waves, n_fft=n_fft, hop_length=hop_length,
                       win_length=win_length, window=window, center=True,
                       pad_mode='constant', return_complex=True)
@@ -41,8 +49,7 @@ def batch_log_mel(waves: torch.Tensor, sample_rate: int = 16000,
     """``log_mel_spectrogram`` of each row of ``waves`` (B, N) -> (B, F, T)."""
     spec = _stft(waves.float(), n_fft, hop_length, win_length)
     power = spec.real.square() + spec.imag.square()
-    mel = torch.as_tensor(_mel_filters(sample_rate, n_fft, n_mels),
-                          device=waves.device)
+    mel = _mel_filters(sample_rate, n_fft, n_mels, waves.device)
     # (B, T, F) @ (F, M): one large product instead of B small ones.
     logmel = torch.log(torch.matmul(power.transpose(1, 2), mel.t()) + eps)
     logmel = logmel.transpose(1, 2)

@@ -30,12 +30,6 @@ def defer(results: dict, spec: Dict[str, Any],
     results.setdefault(DEFERRED_KEY, []).append((dict(spec), dict(args)))
 
 
-def deferred_keys(results: dict) -> List[str]:
-    """Modality keys some deferred step of this sample acts on."""
-    return [key for spec, _ in results.get(DEFERRED_KEY, ())
-            for key in spec.get('keys', [spec.get('key')]) if key]
-
-
 def check_deferred_order(transforms: Sequence[Any]) -> None:
     """Refuse a per-sample transform placed after a deferred one.
 

@@ -1,8 +1,9 @@
 """Loading transforms: audio waveforms, spectrograms and video frames.
 
 They read the absolute ``<key>_path`` entries that :class:`MultimodalDataset`
-writes (from its shared file cache when it has one), and fail with a message naming the file and the sample, because a
-corrupt file found in the middle of an epoch is otherwise hard to trace.
+writes (from its shared file cache when it has one), and fail with a message
+naming the file and the sample, because a corrupt file found in the middle of
+an epoch is otherwise hard to trace.
 """
 import os
 import os.path as osp

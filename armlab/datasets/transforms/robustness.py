@@ -229,18 +229,20 @@ class MissingModality(BaseTransform):
         # the first axis.
         return x.ndim - 1 if x.ndim == 2 else 0
 
+    def _whole_missing(self, rng_for) -> Dict[str, bool]:
+        """RMM / SMM: modality -> missing as a whole."""
+        if self.protocol == 'SMM':
+            return {m: m not in self.present for m in self.modalities}
+        return M.rmm_mask(lambda m: rng_for('RMM', m), self.modalities,
+                          self.rate, self.min_present)
+
     def _unit_masks(self, results: dict) -> Dict[str, np.ndarray]:
         """Modality -> bool per unit (True = missing)."""
         rng_for = self._rng_factory(results)
         arrays = {m: self._array(results, m) for m in self.modalities}
         units = {m: x.shape[self._unit_axis(x)] for m, x in arrays.items()}
         if self.protocol in WHOLE_MODALITY:
-            if self.protocol == 'SMM':
-                whole = {m: m not in self.present for m in self.modalities}
-            else:
-                whole = M.rmm_mask(lambda m: rng_for('RMM', m),
-                                   self.modalities, self.rate,
-                                   self.min_present)
+            whole = self._whole_missing(rng_for)
             return {m: np.full(units[m], whole[m])
                     & self._valid(arrays[m], results, m)
                     for m in self.modalities}
@@ -318,17 +320,17 @@ class MissingModality(BaseTransform):
     # -- transform ----------------------------------------------------------
     def transform(self, results: dict) -> dict:
         if self.after_deferred:
-            return self._mark_absent(results)
+            # Only flags change: no need to read the inputs (which may still
+            # wait for the batch front-end).
+            whole = self._whole_missing(self._rng_factory(results))
+            self._flag_absent(results, whole)
+            return results
         missing = self._unit_masks(results)
         if self.protocol in WHOLE_MODALITY and any(
                 self.fills[m] in MODEL_FILLS for m in self.modalities):
-            flags = dict(results.get('modality_mask') or {})
-            for m in self.modalities:
-                if self.fills[m] in MODEL_FILLS and missing[m].any():
-                    flags[m] = False
-                else:
-                    flags.setdefault(m, True)
-            results['modality_mask'] = flags
+            self._flag_absent(results, {
+                m: self.fills[m] in MODEL_FILLS and bool(missing[m].any())
+                for m in self.modalities})
         for m in self.modalities:
             if self.fills[m] not in MODEL_FILLS and missing[m].any():
                 results[m] = self._filled(np.asarray(results[m]), missing[m],
@@ -337,23 +339,16 @@ class MissingModality(BaseTransform):
             results['missing_mask'] = missing
         return results
 
-    def _mark_absent(self, results: dict) -> dict:
-        """Whole-modality protocols with model fills: only the presence
-        flags change (the same draws as ``_unit_masks``)."""
-        if self.protocol == 'SMM':
-            whole = {m: m not in self.present for m in self.modalities}
-        else:
-            rng_for = self._rng_factory(results)
-            whole = M.rmm_mask(lambda m: rng_for('RMM', m), self.modalities,
-                               self.rate, self.min_present)
+    def _flag_absent(self, results: dict, absent: Dict[str, bool]) -> None:
+        """Mark modalities absent in ``modality_mask`` (the model fills them);
+        the others keep their flag, present by default."""
         flags = dict(results.get('modality_mask') or {})
         for m in self.modalities:
-            if whole[m]:
+            if absent[m]:
                 flags[m] = False
             else:
                 flags.setdefault(m, True)
         results['modality_mask'] = flags
-        return results
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(protocol={self.protocol!r}, '

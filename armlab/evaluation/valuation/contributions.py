@@ -1,6 +1,6 @@
 """Modality contributions from the masked heads of a ``MultimodalClassifier``.
 
-Two valuations (METHODS.md §3.13 B1, B2), both on the one masked forward
+Two valuations (configs/arm/README.md), both on the one masked forward
 ``model.masked_logits`` and both without gradient:
 
 * B1, pointwise (per sample): ℓ_S = log σ(z_S)[y] for every subset S is a
@@ -13,13 +13,12 @@ Two valuations (METHODS.md §3.13 B1, B2), both on the one masked forward
 Labels are read here, so call these on training data or in evaluation code
 that is allowed to see labels, never inside ``predict``.
 """
-import warnings
 from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 
-from .information import (conditional_mutual_information, entropy,
-                          marginal_entropies, mutual_information)
+from .information import (_warn_cells, conditional_mutual_information,
+                          entropy, marginal_entropies, mutual_information)
 from .shapley import shapley_values
 
 Subset = Tuple[str, ...]
@@ -253,12 +252,8 @@ def _information_from_one_table(labels, preds, modalities, num_classes,
     the same estimates, every entropy a marginal of that table."""
     order = [labels] + [preds[m] for m in modalities]
     n = len(order)
-    if warn and num_classes ** n > labels.numel():
-        warnings.warn(
-            f'modality_information: the joint table has {num_classes ** n} '
-            f'cells for {labels.numel()} samples; the plug-in estimate is '
-            'strongly biased (consider miller_madow=True, fewer bins or more '
-            'samples)', UserWarning, stacklevel=3)
+    if warn:
+        _warn_cells(order, [num_classes] * n, 'modality_information')
     all_preds = tuple(range(1, n))
     wanted = [(0, ), all_preds, (0, ) + all_preds]
     for i in range(1, n):

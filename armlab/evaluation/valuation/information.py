@@ -157,7 +157,12 @@ def _warn_cells(variables: List[torch.Tensor], sizes: List[int],
 def _entropy(variables: List[torch.Tensor], sizes: List[int],
              miller_madow: bool) -> torch.Tensor:
     """Joint plug-in entropy in nats of already validated variables."""
-    counts = _counts(variables, sizes)
+    return _plugin_entropy(_counts(variables, sizes), miller_madow)
+
+
+def _plugin_entropy(counts: torch.Tensor,
+                    miller_madow: bool) -> torch.Tensor:
+    """Plug-in entropy in nats of a count table (zero cells ignored)."""
     counts = counts[counts > 0].double()
     n = counts.sum()
     p = counts / n
@@ -198,18 +203,13 @@ def marginal_entropies(variables: Sequence[torch.Tensor], sizes: Sizes,
                          f'{_MAX_BINCOUNT_CELLS}; use entropy() per subset')
     counts = torch.bincount(_joint_index(variables, sizes), minlength=cells)
     # The mixed-radix index puts variable 0 on the fastest axis.
-    table = counts.view(*reversed(sizes)).double()
+    table = counts.view(*reversed(sizes))
     n = len(sizes)
     out = []
     for keep in axes:
         summed = [n - 1 - i for i in range(n) if i not in keep]
         marginal = table.sum(dim=summed) if summed else table
-        occupied = marginal[marginal > 0]
-        p = occupied / occupied.sum()
-        h = -(p * p.log()).sum()
-        if miller_madow:
-            h = h + (occupied.numel() - 1) / (2 * occupied.sum())
-        out.append(h)
+        out.append(_plugin_entropy(marginal.reshape(-1), miller_madow))
     return out
 
 

@@ -56,6 +56,8 @@ class MultimodalDataPreprocessor(BaseDataPreprocessor):
             raise ValueError(f'MultimodalDataPreprocessor: index modalities '
                              f'{both} cannot have mean/std statistics')
         self.modalities = tuple(modalities)
+        #: Batch transforms of the deferred steps, built once per spec.
+        self._batch_ops: Dict[str, object] = {}
         for modality, stats in modalities.items():
             unknown = set(stats or {}) - {'mean', 'std'}
             if unknown:
@@ -115,10 +117,9 @@ class MultimodalDataPreprocessor(BaseDataPreprocessor):
     def _batch_op(self, spec: dict):
         """The batch transform of a spec, built once."""
         key = repr(sorted(spec.items()))
-        ops = self.__dict__.setdefault('_batch_ops', {})
-        if key not in ops:
-            ops[key] = TRANSFORMS.build(dict(spec))
-        return ops[key]
+        if key not in self._batch_ops:
+            self._batch_ops[key] = TRANSFORMS.build(dict(spec))
+        return self._batch_ops[key]
 
     def forward(self, data: dict, training: bool = False) -> dict:
         """Collated ``dict(inputs, data_samples)`` -> model inputs.
