@@ -5,8 +5,12 @@ DDP wrapper passes ``device_ids=[rank]``; both fail on CPU. Distributed runs
 on CPU therefore start the gloo process group here, before the Runner is
 built (the Runner then skips ``init_dist``), and use armlab's DDP wrapper with
 ``device_ids=None``. The wrapper also keeps the balancer in charge of the
-training step under DDP.
+training step under DDP. The process group is destroyed at exit: left to the
+interpreter's finalisation, gloo's worker threads can outlive it and abort
+the process (SIGABRT, "terminate called without an active exception") after
+a run that succeeded.
 """
+import atexit
 import os
 
 import torch
@@ -19,6 +23,7 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
     cfg.launcher = launcher
     if launcher == 'none':
         return
+    atexit.register(close_distributed)
     # The scope prefix is needed: mmengine looks the wrapper type up in its
     # root registry, which does not search child scopes by default.
     wrapper = dict(type='armlab.MultimodalDistributedDataParallel',
@@ -34,6 +39,12 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
             os.environ.setdefault('LOCAL_RANK', '0')
             dist.init_process_group(backend='gloo')
     cfg.model_wrapper_cfg = wrapper
+
+
+def close_distributed() -> None:
+    """Destroy the default process group, if one is up (idempotent)."""
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def use_amp(cfg: Config) -> None:
