@@ -27,19 +27,31 @@ def _mel_filters(sample_rate: int, n_fft: int, n_mels: int,
 
 
 @lru_cache(maxsize=8)
-def _hann(win_length: int, dtype: torch.dtype,
-          device: torch.device) -> torch.Tensor:
-    return torch.hann_window(win_length, periodic=True, dtype=dtype,
-                             device=device)
+def _padded_hann(n_fft: int, win_length: int, dtype: torch.dtype,
+                 device: torch.device) -> torch.Tensor:
+    """The periodic Hann window, centred in ``n_fft`` with zeros (as
+    ``torch.stft`` and librosa pad it), made once per device."""
+    left = (n_fft - win_length) // 2
+    window = torch.hann_window(win_length, periodic=True, dtype=dtype,
+                               device=device)
+    return torch.nn.functional.pad(window, (left, n_fft - win_length - left))
 
 
 def _stft(waves: torch.Tensor, n_fft: int, hop_length: int,
           win_length: Optional[int]) -> torch.Tensor:
-    win_length = win_length or n_fft
-    window = _hann(win_length, waves.dtype, waves.device)
-    return torch.stft(waves, n_fft=n_fft, hop_length=hop_length,
-                      win_length=win_length, window=window, center=True,
-                      pad_mode='constant', return_complex=True)
+    """Centred, zero-padded STFT of (B, N) waveforms -> (B, T, F) complex.
+
+    The same numbers as ``torch.stft(..., center=True,
+    pad_mode='constant')``, computed as framing plus one real FFT: on CPU
+    ``torch.stft`` ran 3-10x slower between model passes (measured with
+    ResNet forwards interleaved), and the (B, T, F) layout feeds the mel
+    product without a transposed copy.
+    """
+    window = _padded_hann(n_fft, win_length or n_fft, waves.dtype,
+                          waves.device)
+    padded = torch.nn.functional.pad(waves, (n_fft // 2, n_fft // 2))
+    frames = padded.unfold(-1, n_fft, hop_length) * window
+    return torch.fft.rfft(frames, dim=-1)
 
 
 def batch_log_mel(waves: torch.Tensor, sample_rate: int = 16000,
@@ -51,8 +63,7 @@ def batch_log_mel(waves: torch.Tensor, sample_rate: int = 16000,
     power = spec.real.square() + spec.imag.square()
     mel = _mel_filters(sample_rate, n_fft, n_mels, waves.device)
     # (B, T, F) @ (F, M): one large product instead of B small ones.
-    logmel = torch.log(torch.matmul(power.transpose(1, 2), mel.t()) + eps)
-    logmel = logmel.transpose(1, 2)
+    logmel = torch.log(torch.matmul(power, mel.t()) + eps).transpose(1, 2)
     if zscore:
         std, mean = torch.std_mean(logmel, dim=(1, 2), keepdim=True,
                                    unbiased=False)
@@ -68,7 +79,8 @@ def batch_log_stft(waves: torch.Tensor, n_fft: int = 512,
     waves = waves.float()
     if clip:
         waves = waves.clamp(-1.0, 1.0)
-    return torch.log(_stft(waves, n_fft, hop_length, win_length).abs() + eps)
+    spec = _stft(waves, n_fft, hop_length, win_length)
+    return torch.log(spec.abs() + eps).transpose(1, 2)
 
 
 _FRONT_ENDS = dict(logmel=batch_log_mel, stft=batch_log_stft)
