@@ -54,8 +54,7 @@ from compare_methods import best_checkpoint  # noqa: E402
 CONFIGS = dict(
     joint=REPO / 'configs' / 'joint' / 'joint_concat_resnet18_avdigits.py',
     arm=REPO / 'configs' / 'arm' / 'arm_resnet18_avdigits.py')
-LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
-           'train_eval_dataloader')
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 #: A small build for --quick (the configs' build parameters otherwise).
 QUICK_BUILD = dict(num_train=60, num_val=20, num_test=20, num_frames=3,
                    canvas=32, window_s=1.0, visual_source='sklearn',

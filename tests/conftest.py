@@ -79,8 +79,7 @@ def train_in_process(config, work_dir, *cli_args) -> None:
     MessageHub.get_instance(f'after_{name}')
 
 
-LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
-           'train_eval_dataloader')
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def tiny_options(root, encoders=('audio', 'visual'), epochs=2) -> list:

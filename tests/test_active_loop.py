@@ -24,6 +24,7 @@ from conftest import LOADERS, REPO, TINY_BUILD, tiny_options
 from armlab.active import (ActiveLearningLoop, ActiveLearningSettings,
                            LabelledSubset, normalized_auc, read_csv)
 from armlab.engine.launch import merge_cli_options
+from armlab.datasets.train_eval import train_eval_loader_cfg
 from armlab.registry import DATASETS
 
 CONFIG = REPO / 'configs' / 'active_learning' / \
@@ -252,7 +253,7 @@ def test_report_only_reuses_the_runs_and_says_it_trained_nothing(runs,
 
 def test_labelled_subset_keeps_the_original_samples(tiny_root):
     cfg = tiny_config(tiny_root)
-    dataset = DATASETS.build(cfg.train_eval_dataloader.dataset)
+    dataset = DATASETS.build(train_eval_loader_cfg(cfg)['dataset'])
     subset = LabelledSubset(dataset, indices=[7, 3])
     assert len(subset) == 2 and subset.metainfo == dataset.metainfo
     item = subset[0]

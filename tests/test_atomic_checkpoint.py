@@ -1,6 +1,7 @@
 """Checkpoints are written whole: a crash during a write leaves the old
 file intact and no partial file behind."""
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -30,7 +31,7 @@ def test_crash_mid_write_keeps_the_old_checkpoint(tmp_path, monkeypatch):
     args = dict(backend='atomic_local')
     save_checkpoint({'state_dict': {'w': torch.ones(3)}}, path,
                     backend_args=args)
-    real_fdopen = os.fdopen
+    real_open = open
 
     class Crashing:
         """A file that dies after writing half of what it was given."""
@@ -48,8 +49,10 @@ def test_crash_mid_write_keeps_the_old_checkpoint(tmp_path, monkeypatch):
             self.f.write(data[:len(data) // 2])
             raise OSError('disk full (simulated)')
 
-    monkeypatch.setattr(atomic_local.os, 'fdopen',
-                        lambda fd, mode: Crashing(real_fdopen(fd, mode)))
+    # The module's own ``open`` (a global shadowing the builtin).
+    monkeypatch.setattr(atomic_local, 'open',
+                        lambda file, mode: Crashing(real_open(file, mode)),
+                        raising=False)
     with pytest.raises(OSError, match='simulated'):
         save_checkpoint({'state_dict': {'w': torch.zeros(1000)}}, path,
                         backend_args=args)
@@ -66,3 +69,27 @@ def test_default_runtime_writes_checkpoints_atomically():
         str(REPO / 'configs' / 'joint' / 'joint_concat_resnet18_avdigits.py'))
     assert cfg.default_hooks.checkpoint.backend_args == dict(
         backend='atomic_local')
+
+
+def test_atomic_path_keeps_the_old_content_when_the_writer_fails(tmp_path):
+    from armlab.fileio import atomic_path
+    target = tmp_path / 'out.bin'
+    target.write_bytes(b'old')
+    with pytest.raises(RuntimeError, match='writer died'):
+        with atomic_path(target) as tmp:
+            Path(tmp).write_bytes(b'half')
+            raise RuntimeError('writer died')
+    assert target.read_bytes() == b'old'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['out.bin']
+
+
+def test_atomic_path_replaces_a_folder_whole(tmp_path):
+    from armlab.fileio import atomic_path
+    target = tmp_path / 'frames'
+    target.mkdir()
+    (target / 'stale.jpg').write_bytes(b'x')
+    with atomic_path(target, folder=True) as tmp:
+        assert not (target / 'new.jpg').exists()
+        (Path(tmp) / 'new.jpg').write_bytes(b'y')
+    assert sorted(p.name for p in target.iterdir()) == ['new.jpg']
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['frames']

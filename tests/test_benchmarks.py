@@ -3,7 +3,7 @@ write the JSON that benchmarks/README.md describes.
 
 ``--quick`` sizes are smoke runs, not measurements, so values are only
 checked to be sane (positive rates and ratios, consistent bookkeeping). The
-scripts run as a user runs them, in a subprocess, with setup.cfg's warning
+scripts run as a user runs them, in a subprocess, with pyproject.toml's warning
 filters: a warning in a script, or in a child process it starts, fails.
 """
 import json
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / 'benchmarks'
-#: setup.cfg's filterwarnings, for the scripts and the processes they start.
+#: pyproject.toml's filterwarnings, for the scripts and the processes they start.
 WARNINGS = ('error,ignore:Fail to import:UserWarning,'
             'ignore::DeprecationWarning,ignore::PendingDeprecationWarning')
 ENVIRONMENT_KEYS = ('machine', 'cpu_count', 'torch_threads', 'torch',

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
+from armlab.datasets.train_eval import train_eval_loader_cfg
 from armlab.registry import DATA_SAMPLERS, DATASETS, HOOKS, MODELS
 
 CONFIGS = sorted(
@@ -12,7 +13,7 @@ CONFIGS = sorted(
     if '_base_' not in p.parts)
 
 
-#: Classes of each real benchmark (METHODS.md section 1); AV-Digits has 10.
+#: Classes of each real benchmark (docs/protocols.md); AV-Digits has 10.
 NUM_CLASSES = {'cremad': 6, 'kinetics_sounds': 31, 'ave': 28, 'vggsound': 309,
                'ucf51': 51, 'food101': 101, 'iemocap': 6}
 
@@ -24,9 +25,10 @@ def test_config_builds(path):
     assert model.num_classes == next(
         (n for k, n in NUM_CLASSES.items() if path.stem.endswith('_' + k)),
         10)
-    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader',
-                 'train_eval_dataloader'):
-        loader = cfg[name]
+    assert 'train_eval_dataloader' not in cfg  # derived, never spelt out
+    loaders = {name: cfg[name] for name in
+               ('train_dataloader', 'val_dataloader', 'test_dataloader')}
+    for loader in [*loaders.values(), train_eval_loader_cfg(cfg)]:
         assert DATASETS.get(loader.dataset.type) is not None
         assert DATA_SAMPLERS.get(loader.sampler.type) is not None
     for hook in cfg.get('custom_hooks', []):

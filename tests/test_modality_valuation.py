@@ -241,7 +241,7 @@ def audio_dominant_run(n=96, seed=0):
         opt.step()
     data = _Features(inputs, labels)
     runner = SimpleNamespace(
-        model=model, epoch=1, seed=0, cfg=dict(train_eval_dataloader={}),
+        model=model, epoch=1, seed=0, cfg=dict(train_eval_dataloader=dict(dataset={})),
         build_dataloader=lambda cfg, seed: torch.utils.data.DataLoader(
             data, batch_size=16, collate_fn=_collate),
         train_dataloader=SimpleNamespace(
@@ -311,7 +311,6 @@ NUM_TRAIN = 24
 def options(root, warmup=1, **hook):
     return [*tiny_options(root, epochs=2),
             f'train_dataloader.dataset.indices={NUM_TRAIN}',
-            f'train_eval_dataloader.dataset.indices={NUM_TRAIN}',
             f'custom_hooks.0.warmup_epochs={warmup}',
             *[f'custom_hooks.0.{k}={v}' for k, v in hook.items()]]
 

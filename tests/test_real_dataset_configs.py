@@ -15,6 +15,7 @@ import pytest
 from mmengine.config import Config
 
 from armlab.balancers.ogm_ge import conv_kernels
+from armlab.datasets.train_eval import train_eval_loader_cfg
 from armlab.registry import MODELS
 
 CONFIGS_DIR = Path(__file__).resolve().parents[1] / 'configs'
@@ -133,15 +134,15 @@ def test_config_is_wired_to_its_dataset(path):
     assert named <= encoders, f'{path.name}: {named - encoders} not encoded'
 
     # Epoch-level valuation reads the train split with the test pipeline.
-    train_eval = cfg.train_eval_dataloader
+    train_eval = train_eval_loader_cfg(cfg)
     assert train_eval.dataset.pipeline == data.test_pipeline
     assert train_eval.dataset.ann_file == \
         data.train_dataloader.dataset.ann_file
     assert train_eval.dataset.data_root == data.data_root
     assert train_eval.sampler.get('shuffle') is False
+    assert 'train_eval_dataloader' not in cfg  # derived, never spelt out
     for hook in cfg.get('custom_hooks', []):
-        if 'dataloader' in hook:  # epoch-level passes read exactly that
-            assert hook['dataloader'] == 'train_eval_dataloader', hook.type
+        assert 'dataloader' not in hook, hook.type  # the derived one
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         assert cfg[name].dataset.data_root == data.data_root, name
 

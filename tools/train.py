@@ -9,8 +9,8 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from armlab.engine.launch import (merge_cli_options, setup_distributed,
-                                  use_amp)
+from armlab.engine.launch import (add_vis_backends, merge_cli_options,
+                                  setup_distributed, use_amp)
 from armlab.utils import limit_blas_threads, register_all_modules
 
 
@@ -25,6 +25,10 @@ def parse_args():
         'the work dir when no path is given')
     parser.add_argument('--amp', action='store_true',
                         help='automatic mixed precision training')
+    parser.add_argument(
+        '--vis-backend', nargs='+', default=[], metavar='NAME',
+        help='also log to these mmengine visualisation backends '
+        '(tensorboard, wandb, mlflow, clearml); the local scalars.json stays')
     parser.add_argument('--no-validate', action='store_true',
                         help='do not validate during training')
     parser.add_argument('--auto-scale-lr', action='store_true',
@@ -57,6 +61,7 @@ def build_config(args) -> Config:
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         use_amp(cfg)
+    add_vis_backends(cfg, args.vis_backend)
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.resume == 'auto':

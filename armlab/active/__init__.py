@@ -1,6 +1,7 @@
 """Multimodal active learning: the loop, the label pool and the strategies.
 
-``ActiveLearningLoop`` runs one strategy for one seed (PROTOCOLS §2.5);
+``ActiveLearningLoop`` runs one strategy for one seed
+(docs/active_learning.md);
 ``tools/active_learn.py`` is its command line and
 ``tools/analysis/active_learning_results.py`` compares strategies over
 seeds. See docs/active_learning.md.

@@ -1,4 +1,4 @@
-"""The active-learning loop (PROTOCOLS §2.5).
+"""The active-learning loop (docs/active_learning.md).
 
 Round t (t = 0..R) trains f_t on the labelled set L_t (round 0: the shared
 random set and model), evaluates it on val and test, runs it once over the
@@ -36,6 +36,7 @@ from mmengine.logging import print_log
 from tqdm import tqdm
 
 from armlab.datasets.draw_seeds import draw_seed
+from armlab.datasets.train_eval import train_eval_loader_cfg
 from armlab.engine.training_valuation import TrainingSetValuation
 from armlab.fileio.atomic_local import write_atomic
 from armlab.registry import DATASETS
@@ -311,12 +312,15 @@ class ActiveLearningLoop:
     def _acquire(self, t: int, trained: RoundModel, val: Dict) -> Dict:
         """Pool pass, feedback, selection; returns the row's fields."""
         model = trained.model
-        valuation = TrainingSetValuation('train_eval_dataloader',
+        # The whole training split (the pool and the labelled set): derived
+        # from the base config, whose train dataset is not yet wrapped in
+        # the round's LabelledSubset.
+        valuation = TrainingSetValuation(train_eval_loader_cfg(self.cfg),
                                          owner='active learning')
         valuation.build(trained.loader_builder)
         if valuation.num_samples != self.num_samples:
             raise ValueError(
-                f'train_eval_dataloader has {valuation.num_samples} samples '
+                f'the pool pass has {valuation.num_samples} samples '
                 f'but train_dataloader has {self.num_samples}: both must '
                 'read the same training split')
         labelled, unlabelled = self.pool.labelled, self.pool.unlabelled

@@ -101,7 +101,7 @@ def mc_dropout_probs(model, feats: Dict[str, torch.Tensor], passes: int,
     """(passes, N, K) fused probabilities under MC dropout.
 
     The dropout acts after the encoders, on the cached features, so BALD
-    costs no extra encoder pass (the one-pass rule of PROTOCOLS §2.2):
+    costs no extra encoder pass (the one-pass rule of docs/active_learning.md):
 
     * if the fusion has dropout layers, only they run in train mode (the
       rest, e.g. a running fill mean, stays in eval mode);

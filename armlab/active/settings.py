@@ -13,7 +13,7 @@ CHECKPOINTS = ('best', 'last')
 
 @dataclass
 class ActiveLearningSettings:
-    """Settings of one run (PROTOCOLS §2.5).
+    """Settings of one run (docs/active_learning.md).
 
     Attributes:
         strategy: Strategy name or ``dict(type=name, **kwargs)``.

@@ -1,6 +1,6 @@
 """AGM: Adaptive Gradient Modulation.
 
-Li, Li, Hu, Lei, Li, Zhou. ICCV 2023 (METHODS.md §3.4; configs/agm/).
+Li, Li, Hu, Lei, Li, Zhou. ICCV 2023 (configs/agm/README.md).
 Each step splits the fused logits into per-modality responses, Shapley
 style, from forwards with modalities' *inputs* zero-filled (so it works for
 any fusion), and trains on their sum through identity branches whose

@@ -1,6 +1,7 @@
 """AMST: Alternating Multimodal Skip Training.
 
-Silva, Chen, Selpi, ECML PKDD 2025 (METHODS.md §3.8). The dominant modality
+Silva, Chen, Selpi, ECML PKDD 2025 (configs/amst/README.md). The dominant
+modality
 learns too fast, so it is updated only every k-th epoch: modality m trains in
 the epochs e with e mod k_m == 0 and is skipped (forward only) in the others.
 

@@ -1,8 +1,9 @@
 """ARM: Asymmetric Reinforcing against Multimodal Representation Bias.
 
 Gao et al., AAAI 2025. The paper's body is not public; armlab's definition
-follows its abstract and the ARM card of METHODS.md (see configs/arm/README.md
-for every open choice). Three switchable components reinforce the weak
+follows its abstract and public summaries (configs/arm/README.md gives
+the equations and every open choice). Three switchable components
+reinforce the weak
 modality while the fused loss keeps the dominant one:
 
 * dynamic feature-level fusion: per-modality feature weights from smoothed
@@ -211,8 +212,8 @@ class ARMHook(Hook):
     Args:
         dataloader: The valuation dataloader (the train split with the test
             pipeline, no shuffling): its config, or the name of a top-level
-            config key that holds it (``'train_eval_dataloader'``), so that
-            dataset presets override it in one place.
+            config key that may hold it; by default it is derived from the
+            train and validation loaders (``armlab/datasets/train_eval.py``).
         warmup_epochs: W; re-sampling starts at epoch W (the valuation runs
             at the end of epoch W - 1).
         interval: Value every ``interval`` epochs.

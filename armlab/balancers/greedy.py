@@ -1,8 +1,8 @@
 """Greedy: balanced multimodal learning by re-balancing steps.
 
 Wu, Jastrzebski, Cho, Geras, "Characterizing and Overcoming the Greedy Nature
-of Learning in Multi-modal Deep Neural Networks", ICML 2022 (METHODS.md
-§3.9; configs/greedy/README.md).
+of Learning in Multi-modal Deep Neural Networks", ICML 2022
+(configs/greedy/README.md).
 
 A multimodal network learns greedily from the modality it learns fastest.
 Greedy measures each branch's *conditional learning speed* in an MMTM

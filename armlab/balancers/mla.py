@@ -1,6 +1,6 @@
 """MLA: Multimodal Learning with Alternating unimodal adaptation.
 
-Zhang, Yoon, Bansal, Yao, CVPR 2024 (METHODS.md §3.6). Every batch trains
+Zhang, Yoon, Bansal, Yao, CVPR 2024 (configs/mla/README.md). Every batch trains
 the modalities one after the other, each through the *shared* head of
 :class:`SharedHeadFusion` with the other modalities absent, and takes one
 optimiser step per modality. So that learning modality m does not undo what
@@ -63,7 +63,7 @@ def owm_update(projector: torch.Tensor, r: torch.Tensor, alpha: float,
     P r = alpha / (alpha + r^T P r) * (old P r) (before normalising), so
     gradients W <- W P^T barely act on r when alpha << r^T P r.
     ``code_parity`` divides element-wise by the matrix alpha + (P r) r^T, as
-    the official code does (METHODS.md §3.6 (d)).
+    the official code does (configs/mla/README.md).
     """
     k = projector @ r
     if code_parity:

@@ -1,6 +1,6 @@
 """MMPareto: boosting multimodal learning with innocent unimodal assistance.
 
-Wei and Hu, ICML 2024 (METHODS.md §3.7; configs/mmpareto/README.md). Every
+Wei and Hu, ICML 2024 (configs/mmpareto/README.md). Every
 encoder is trained by two losses: the fused loss L_mm and its own unimodal
 loss L_m = CE(head_m(h_m), y). When their gradients on the encoder conflict
 (cosine <= 0), the encoder follows the two-task MGDA min-norm combination,

@@ -1,7 +1,8 @@
 """Sample-level modality valuation with re-sampling (Wei et al., CVPR 2024).
 
 "Enhancing Multi-modal Cooperation via Sample-level Modality Valuation";
-METHODS.md §3.10. After each epoch from the end of the warm-up on, the model
+configs/modality_valuation/README.md. After each epoch from the end of the
+warm-up on, the model
 is run in eval mode over the training split, and every sample's modalities
 are valued by the Shapley value of a correctness game: a subset S of the
 modalities is worth |S| when the fused head with only S present classifies

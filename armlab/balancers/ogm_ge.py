@@ -1,6 +1,6 @@
 """OGM-GE: On-the-fly Gradient Modulation with Generalisation Enhancement.
 
-Peng, Wei, Deng, Wang, Hu. CVPR 2022 (METHODS.md §3.3; configs/ogm_ge/).
+Peng, Wei, Deng, Wang, Hu. CVPR 2022 (configs/ogm_ge/README.md).
 Each step compares how well each modality's own logits fit the batch; after
 backward, the conv kernels of the dominant modality's encoder get their
 gradient shrunk by 1 - tanh(alpha * rho), and (OGM-GE) every encoder's conv

@@ -1,6 +1,6 @@
 """PMR: Prototypical Modal Rebalance.
 
-Fan et al., CVPR 2023 (METHODS.md §3.5; configs/pmr/README.md). Every
+Fan et al., CVPR 2023 (configs/pmr/README.md). Every
 modality has class prototypes c_m^k, the mean feature of class k. The
 prototype classifier p_m(k | x) = softmax_k(-||h_m - c_m^k||) measures how
 well each modality separates the classes on its own; inside the modulation
@@ -25,6 +25,7 @@ from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
+from armlab.datasets.train_eval import train_eval_loader_cfg
 from armlab.engine.training_valuation import TrainingSetValuation
 from armlab.registry import HOOKS, MODELS
 from .base import Balancer
@@ -232,14 +233,14 @@ class PMRHook(Hook):
         if self._valuation.loader is None:
             cfg = self._valuation.dataloader_cfg
             if isinstance(cfg, str):
-                cfg = runner.cfg.get(cfg, None)
+                cfg = train_eval_loader_cfg(runner.cfg, key=cfg)
             split = None if cfg is None else \
                 cfg.get('dataset', {}).get('split', 'train')
             if split not in (None, 'train'):
                 raise ValueError(
                     f'PMRHook computes prototypes on training data only, but '
-                    f'its dataloader reads the {split!r} split; use '
-                    "'train_eval_dataloader' (train split, test pipeline)")
+                    f'its dataloader reads the {split!r} split; leave '
+                    'dataloader unset (the train split, test pipeline)')
         self._valuation.build(runner)
         indices = self._valuation.subset_indices(
             self._valuation.num_samples, self.fraction, self.seed + epoch)

@@ -47,6 +47,37 @@ def close_distributed() -> None:
         dist.destroy_process_group()
 
 
+#: ``--vis-backend`` names -> (mmengine backend type, the package it needs).
+VIS_BACKENDS = {
+    'tensorboard': ('TensorboardVisBackend', 'tensorboard'),
+    'wandb': ('WandbVisBackend', 'wandb'),
+    'mlflow': ('MLflowVisBackend', 'mlflow'),
+    'clearml': ('ClearMLVisBackend', 'clearml'),
+}
+
+
+def add_vis_backends(cfg: Config, names) -> None:
+    """Add mmengine visualisation backends to the config's visualizer.
+
+    The local backend (``vis_data/scalars.json``, which armlab's plots read)
+    stays; each name adds one backend. A missing package is an error here,
+    before any training, rather than a crash at the first logged scalar.
+    """
+    import importlib.util
+    backends = list(cfg.visualizer.get('vis_backends') or [])
+    for name in names or ():
+        if name not in VIS_BACKENDS:
+            raise ValueError(f'--vis-backend: unknown backend {name!r}; '
+                             f'choose from {sorted(VIS_BACKENDS)}')
+        backend, package = VIS_BACKENDS[name]
+        if importlib.util.find_spec(package) is None:
+            raise ImportError(f'--vis-backend {name} needs the {package!r} '
+                              f'package: pip install {package}')
+        if all(b.get('type') != backend for b in backends):
+            backends.append(dict(type=backend))
+    cfg.visualizer.vis_backends = backends
+
+
 def use_amp(cfg: Config) -> None:
     """Mixed precision, as ``tools/train.py --amp`` sets it: mmengine's
     ``AmpOptimWrapper`` with dynamic loss scaling unless the config says."""

@@ -15,6 +15,8 @@ import torch
 from mmengine.dist import all_gather_object, get_dist_info
 from torch.utils.data import DataLoader, Sampler
 
+from armlab.datasets.train_eval import train_eval_loader_cfg
+
 #: Maps one batch ``(feats, labels, data_samples)`` to one row per sample.
 RowFn = Callable[[Dict[str, torch.Tensor], torch.Tensor, list], Sequence[Any]]
 
@@ -39,8 +41,9 @@ class TrainingSetValuation:
     Args:
         dataloader: The valuation dataloader (the train split with the test
             pipeline, no shuffling): its config, or the name of a top-level
-            config key holding it (``'train_eval_dataloader'``), so that
-            dataset presets override it in one place.
+            config key that may hold it (``'train_eval_dataloader'``); when
+            the config has no such key, the loader is derived from the train
+            and validation loaders (:func:`train_eval_loader_cfg`).
         owner: Who uses it, for error messages (e.g. ``'ARMHook'``).
     """
 
@@ -59,10 +62,10 @@ class TrainingSetValuation:
         if self.loader is None:
             cfg = self.dataloader_cfg
             if isinstance(cfg, str):
-                if cfg not in runner.cfg:
-                    raise KeyError(f'{self.owner}: the config has no {cfg!r} '
-                                   'dataloader to value the training set')
-                cfg = runner.cfg[cfg]
+                try:
+                    cfg = train_eval_loader_cfg(runner.cfg, key=cfg)
+                except (KeyError, ValueError) as err:
+                    raise type(err)(f'{self.owner}: {err}') from err
             self.loader = runner.build_dataloader(cfg, seed=runner.seed)
         return self.loader
 

@@ -11,7 +11,9 @@ with ``backend_args=dict(backend='atomic_local')``.
 """
 import os
 import os.path as osp
+import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Union
 
@@ -26,25 +28,57 @@ def _default_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_atomic(data: bytes, filepath: Union[str, Path]) -> None:
-    """Write ``data`` to ``filepath`` through a temporary file and a rename."""
-    filepath = str(filepath)
-    folder = osp.dirname(osp.abspath(filepath))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder,
-                               prefix=f'.{osp.basename(filepath)}.',
-                               suffix='.tmp')
+def _remove(path: str) -> None:
+    if osp.isdir(path) and not osp.islink(path):
+        shutil.rmtree(path)
+    elif osp.lexists(path):
+        os.remove(path)
+
+
+@contextmanager
+def atomic_path(target: Union[str, Path], folder: bool = False):
+    """Yield a temporary path next to ``target``; rename it over ``target``
+    when the block succeeds, remove it when the block fails.
+
+    The one atomic-write rule of armlab, for writers that need a path
+    (soundfile, ``np.save``, a folder of frames) as well as for bytes
+    (:func:`write_atomic`): ``target`` holds either its old content or the
+    whole new one. The temporary name is unique (``mkstemp`` / ``mkdtemp``),
+    so concurrent writers of one target cannot collide.
+
+    Args:
+        target: The final file or folder.
+        folder: Yield an empty folder instead of an empty file; an existing
+            ``target`` folder is replaced.
+    """
+    target = str(target)
+    parent = osp.dirname(osp.abspath(target))
+    os.makedirs(parent, exist_ok=True)
+    prefix = f'.{osp.basename(target)}.'
+    if folder:
+        tmp = tempfile.mkdtemp(dir=parent, prefix=prefix, suffix='.tmp')
+    else:
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=prefix, suffix='.tmp')
+        os.close(fd)
     try:
-        with os.fdopen(fd, 'wb') as f:
+        yield tmp
+        if folder:
+            _remove(target)
+        else:
+            os.chmod(tmp, _default_file_mode())
+        os.replace(tmp, target)
+    finally:
+        _remove(tmp)
+
+
+def write_atomic(data: bytes, filepath: Union[str, Path]) -> None:
+    """Write ``data`` to ``filepath`` through a temporary file, flushed to
+    disk, and a rename."""
+    with atomic_path(filepath) as tmp:
+        with open(tmp, 'wb') as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, _default_file_mode())
-        os.replace(tmp, filepath)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 @register_backend('atomic_local')

@@ -27,6 +27,7 @@ from mmengine.evaluator import Evaluator
 from mmengine.runner import Runner, load_checkpoint
 from tqdm import tqdm
 
+from armlab.datasets.train_eval import train_eval_loader_cfg
 from armlab.registry import DATASETS, MODELS, TRANSFORMS
 from .corruptions import get_corruption
 from .masks import PROTOCOLS, smm_subsets
@@ -317,14 +318,9 @@ def train_mean_input(cfg: Config, modality: str,
                      max_samples: int = MEAN_FILL_SAMPLES) -> np.ndarray:
     """Mean model-input array of ``modality`` over (at most
     ``max_samples``, seeded) train samples read with the test pipeline
-    (``train_eval_dataloader``, else the train split with the test
-    pipeline)."""
+    (:func:`~armlab.datasets.train_eval.train_eval_loader_cfg`)."""
     from armlab.engine.training_valuation import TrainingSetValuation
-    loader = cfg.get('train_eval_dataloader')
-    if not loader:
-        loader = copy.deepcopy(cfg.train_dataloader)
-        loader['dataset']['pipeline'] = cfg.test_dataloader['dataset'][
-            'pipeline']
+    loader = train_eval_loader_cfg(cfg)
     dataset, _ = _dataset_without_pack(loader)
     n = len(dataset)
     indices = TrainingSetValuation.subset_indices(

@@ -2,7 +2,6 @@
 _base_ = './arm_resnet18_avdigits.py'
 model = dict(balancer=dict(feature_weights=dict(enable=False)))
 custom_hooks = [
-    dict(type='ARMHook', dataloader='train_eval_dataloader',
-         warmup_epochs={{_base_.warmup_epochs}}, subset=0.25,
+    dict(type='ARMHook', warmup_epochs={{_base_.warmup_epochs}}, subset=0.25,
          resample=dict(enable=False))
 ]

@@ -3,4 +3,3 @@ _base_ = './arm_resnet18_avdigits.py'
 train_dataloader = dict(dataset=dict(preset='visual-dominant'))
 val_dataloader = dict(dataset=dict(preset='visual-dominant'))
 test_dataloader = dict(dataset=dict(preset='visual-dominant'))
-train_eval_dataloader = dict(dataset=dict(preset='visual-dominant'))

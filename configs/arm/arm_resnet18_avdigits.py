@@ -16,7 +16,6 @@ train_dataloader = dict(
     sampler=dict(_delete_=True, type='ResamplingSampler', shuffle=True,
                  mode='weighted'))
 custom_hooks = [
-    dict(type='ARMHook', dataloader='train_eval_dataloader',
-         warmup_epochs=warmup_epochs, interval=1, subset=0.25,
+    dict(type='ARMHook', warmup_epochs=warmup_epochs, interval=1, subset=0.25,
          resample=dict(enable=True, score='min', rule='tercile', p_mask=1.0))
 ]

@@ -1,10 +1,10 @@
 # ARM on VGGSound, all three components, on the OGM-GE schedule of its joint
 # config (SGD lr 1e-3, 100 epochs, StepLR(70)). The settings of
-# arm_resnet18_avdigits.py except the warm-up; the paper gives none (METHODS.md
-# §3.13). See configs/arm/README.md, "Real benchmarks".
+# arm_resnet18_avdigits.py except the warm-up; the paper gives
+# none. See configs/arm/README.md, "Real benchmarks".
 _base_ = '../joint/joint_concat_resnet18_vggsound.py'
-# W = 5 epochs (of 100): the 2024 code's warm-up and the ARM card's
-# default (METHODS.md §3.13 E); AV-Digits uses 2 of 8.
+# W = 5 epochs (of 100): the 2024 code's warm-up and armlab's
+# default (configs/arm/README.md); AV-Digits uses 2 of 8.
 warmup_epochs = 5
 model = dict(
     balancer=dict(
@@ -22,7 +22,6 @@ train_dataloader = dict(
     sampler=dict(_delete_=True, type='ResamplingSampler', shuffle=True,
                  mode='weighted'))
 custom_hooks = [
-    dict(type='ARMHook', dataloader='train_eval_dataloader',
-         warmup_epochs=warmup_epochs, interval=1, subset=0.25,
+    dict(type='ARMHook', warmup_epochs=warmup_epochs, interval=1, subset=0.25,
          resample=dict(enable=True, score='min', rule='tercile', p_mask=1.0))
 ]

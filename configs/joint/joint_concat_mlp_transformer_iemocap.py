@@ -2,7 +2,7 @@
 # MultimodalClassifier: audio and visual feature vectors through
 # SequenceEncoders (masked temporal mean + MLP), text through a small
 # transformer trained from scratch, concat fusion. Schedule: the BB protocol
-# of METHODS.md §1 (AdamW lr 1e-3, wd 0.01, StepLR(10, 0.1), 30 epochs),
+# of docs/protocols.md (AdamW lr 1e-3, wd 0.01, StepLR(10, 0.1), 30 epochs),
 # checkpoint selected on the carved validation split.
 _base_ = ['../_base_/datasets/iemocap.py', '../_base_/default_runtime.py']
 

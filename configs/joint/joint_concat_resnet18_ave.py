@@ -1,7 +1,7 @@
 # Joint training, concat fusion, standard ResNet-18 encoders, AVE.
-# The OGM-GE protocol (METHODS.md §1): SGD (momentum 0.9, wd 1e-4), lr 1e-3,
-# batch 64, 100 epochs, StepLR(70, 0.1); armlab selects the checkpoint on
-# the carved validation split, never on test.
+# The OGM-GE protocol (docs/protocols.md): SGD (momentum 0.9, wd 1e-4),
+# lr 1e-3, batch 64, 100 epochs, StepLR(70, 0.1); armlab selects the
+# checkpoint on the carved validation split, never on test.
 _base_ = [
     '../_base_/models/av_resnet18.py', '../_base_/datasets/ave.py',
     '../_base_/default_runtime.py'

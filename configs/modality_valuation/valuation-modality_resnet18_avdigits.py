@@ -6,6 +6,6 @@ _base_ = './valuation-sample_resnet18_avdigits.py'
 warmup_epochs = 2
 custom_hooks = [
     dict(type='ModalityValuationHook', level='modality',
-         dataloader='train_eval_dataloader', warmup_epochs=warmup_epochs,
+         warmup_epochs=warmup_epochs,
          interval=1, part_ratio=0.2, alpha=1.0, func='linear', seed=0)
 ]

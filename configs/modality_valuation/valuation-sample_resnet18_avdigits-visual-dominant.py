@@ -4,4 +4,3 @@ _base_ = './valuation-sample_resnet18_avdigits.py'
 train_dataloader = dict(dataset=dict(preset='visual-dominant'))
 val_dataloader = dict(dataset=dict(preset='visual-dominant'))
 test_dataloader = dict(dataset=dict(preset='visual-dominant'))
-train_eval_dataloader = dict(dataset=dict(preset='visual-dominant'))

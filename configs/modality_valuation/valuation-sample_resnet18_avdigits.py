@@ -20,6 +20,6 @@ param_scheduler = [
 ]
 custom_hooks = [
     dict(type='ModalityValuationHook', level='sample',
-         dataloader='train_eval_dataloader', warmup_epochs=warmup_epochs,
+         warmup_epochs=warmup_epochs,
          interval=1, seed=0)
 ]

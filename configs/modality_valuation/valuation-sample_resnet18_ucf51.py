@@ -16,6 +16,6 @@ train_dataloader = dict(
                  mode='repeat'))
 custom_hooks = [
     dict(type='ModalityValuationHook', level='sample',
-         dataloader='train_eval_dataloader', warmup_epochs=warmup_epochs,
+         warmup_epochs=warmup_epochs,
          interval=1, seed=0)
 ]

@@ -12,5 +12,5 @@ model = dict(
 # Prototypes before training and after every epoch, from 10 % of the train
 # split read with the test pipeline (never the validation split).
 custom_hooks = [
-    dict(type='PMRHook', dataloader='train_eval_dataloader', fraction=0.1)
+    dict(type='PMRHook', fraction=0.1)
 ]

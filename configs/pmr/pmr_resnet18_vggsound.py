@@ -16,5 +16,5 @@ model = dict(
 # split read with the test pipeline (the official share; never the
 # validation split, which the official code uses for AVE).
 custom_hooks = [
-    dict(type='PMRHook', dataloader='train_eval_dataloader', fraction=0.1)
+    dict(type='PMRHook', fraction=0.1)
 ]

@@ -168,8 +168,7 @@ def load_tool(name: str):
     return module
 
 
-LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
-           'train_eval_dataloader')
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def tiny_av_options(root, epochs: int = 1, frame_size: int = 16,

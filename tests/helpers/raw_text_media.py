@@ -138,7 +138,7 @@ def tiny_text_options(root, tokenize_index: Dict[str, int],
         num_classes: Classes of the tiny copy (the model's head).
     """
     loaders = {'train_dataloader': 'train', 'val_dataloader': 'test',
-               'test_dataloader': 'test', 'train_eval_dataloader': 'test'}
+               'test_dataloader': 'test'}
     opts = []
     for name, pipe in loaders.items():
         opts += [f'{name}.dataset.data_root={root}', f'{name}.batch_size=8',

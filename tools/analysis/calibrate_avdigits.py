@@ -1,4 +1,4 @@
-"""Calibrate the AV-Digits imbalance knobs on one build (PROTOCOLS §3.6).
+"""Calibrate the AV-Digits imbalance knobs on one build (docs/avdigits.md).
 
 Trains the audio-only model at a grid of audio SNRs and the visual-only model
 at a grid of pixel-noise sigmas, each as a ``tools/train.py`` subprocess on

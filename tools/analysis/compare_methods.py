@@ -48,8 +48,7 @@ from armlab.utils.scalars import epoch_series, load_scalars  # noqa: E402
 #: accuracy, accuracy on erased samples, Shapley values and shares.
 METRIC_PATTERN = re.compile(r'^(accuracy/top1|f1/macro|acc_\w+_mask|'
                             r'acc_erased_\w+|shapley_\w+)$')
-LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader',
-           'train_eval_dataloader')
+LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
 def parse_args():

@@ -1,7 +1,7 @@
 """Linear-probe accuracy of each frozen encoder of a checkpoint.
 
 Fits a logistic regression per modality on the encoder's features of the
-training split (read with the test pipeline: ``train_eval_dataloader``) and
+training split (read with the test pipeline, derived from the config) and
 reports its accuracy on the test (or validation) split. Run it on a joint
 model and on the unimodal model of the same modality: the difference is the
 representation gap that balancing methods try to close.
@@ -22,6 +22,7 @@ from mmengine.runner import Runner, load_checkpoint
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from armlab.datasets.train_eval import train_eval_loader_cfg  # noqa: E402
 from armlab.engine.launch import merge_cli_options  # noqa: E402
 from armlab.evaluation.linear_probe import (extract_features,  # noqa: E402
                                             probe_modalities)
@@ -51,13 +52,10 @@ def main():
             raise FileNotFoundError(f'{path!r} not found')
     cfg = Config.fromfile(args.config)
     merge_cli_options(cfg, args.cfg_options)
-    if 'train_eval_dataloader' not in cfg:
-        raise KeyError(f'{args.config} has no train_eval_dataloader (the '
-                       'train split with the test pipeline) to fit on')
+    train_cfg = train_eval_loader_cfg(cfg)
     model = MODELS.build(cfg.model)
     load_checkpoint(model, args.checkpoint, map_location='cpu',
                     logger='silent')
-    train_cfg = cfg.train_eval_dataloader.copy()
     if args.max_train:
         train_cfg.dataset = dict(train_cfg.dataset,
                                  indices=args.max_train)

@@ -1,5 +1,5 @@
 """BMMAL: BADGE with the dominant modality's gradient blocks kept and the
-weaker ones shrunk (Shen et al., ACM MM 2023; PROTOCOLS §2.2).
+weaker ones shrunk (Shen et al., ACM MM 2023; docs/active_learning.md).
 
 Per pool item, the fused head is run on zero-masked (fill) features of
 every modality subset S, giving p_S. For two modalities the per-class

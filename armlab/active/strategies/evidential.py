@@ -1,5 +1,5 @@
 """Evidential acquisition: label what the fused opinion does not know
-(PROTOCOLS §2.3).
+(docs/active_learning.md).
 
 ``EvidentialFusion`` gives every pool item a fused opinion with an
 uncertainty u (mass left to "any class": little evidence overall) and a

@@ -2,7 +2,7 @@
 
 A **reconstruction** of the idea in "Label What Matters" (arXiv 2603.25107),
 whose state, action, reward and update are not public: everything below is
-armlab's own design (PROTOCOLS §2.4), never to be reported as RL-MBA.
+armlab's own design (docs/active_learning.md), never to be reported as RL-MBA.
 
 Each pool item gets four criteria, rank-normalised to [0, 1] within the
 pool: uncertainty (fused entropy or BALD), difficulty (the evidential u or

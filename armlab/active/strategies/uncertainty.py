@@ -1,4 +1,4 @@
-"""Uncertainty sampling on the fused probabilities p (PROTOCOLS §2.2).
+"""Uncertainty sampling on the fused probabilities p (docs/active_learning.md).
 
 Entropy takes the top-b of H(p); margin the bottom-b of p_(1) - p_(2);
 least confidence the bottom-b of p_(1). Ties go to the earlier pool item.

@@ -1,6 +1,6 @@
 """AV-Digits: an audio-visual digits benchmark built offline in seconds.
 
-Importing this package does not load espeak-ng (an optional, GPL extra); the
+Importing this package does not load espeak-ng (GPL-3.0+, only executed); the
 synthesiser is only started by a build with ``audio_source='espeak'``.
 """
 from .builder import GENERATOR_VERSION, build_avdigits, build_params

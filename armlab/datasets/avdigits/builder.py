@@ -4,7 +4,8 @@ Every pair joins a real digit image (drifting over T frames) with a spoken
 digit of the same class. Images, voices and speakers are disjoint across
 train / val / test, labels are balanced, and everything random comes from one
 ``numpy.random.default_rng(seed)`` consumed in a fixed order, so two builds
-with the same arguments are byte-identical (PROTOCOLS §3). The layout is the
+with the same arguments are byte-identical (docs/avdigits.md). The layout is
+the
 one of ``docs/design.md``; the imbalance knobs are applied later, at load
 time, by :class:`armlab.datasets.transforms.imbalance.AVDigitsImbalance`.
 """

@@ -1,8 +1,8 @@
 """espeak-ng speech synthesis through ctypes, for the synthetic audio source.
 
 espeak-ng is GPL-3.0+, so armlab only *executes* the shared library shipped by
-the optional ``espeakng-loader`` wheel; nothing is vendored or linked at build
-time. The call sequence follows PROTOCOLS §3.4 exactly, because libespeak-ng
+the ``espeakng-loader`` wheel (a dependency); nothing is vendored or linked
+at build time. The call sequence follows docs/avdigits.md exactly, because libespeak-ng
 1.52 keeps hidden state between utterances and seeds its noise from the clock:
 deterministic output needs a synchronous initialisation, one explicit random
 seed right after it, and a fixed sequential order of utterances, all in a
@@ -42,7 +42,7 @@ def _loader():
         import espeakng_loader
     except ImportError as err:  # pragma: no cover - depends on the env
         raise ImportError(
-            "audio_source='espeak' needs the optional package "
+            "audio_source='espeak' needs the package "
             "'espeakng-loader' (pip install espeakng-loader==0.2.4); "
             "or build with audio_source='fsdd'") from err
     return espeakng_loader

@@ -1,4 +1,4 @@
-"""Named imbalance settings of AV-Digits (PROTOCOLS §3.5-3.6), per build.
+"""Named imbalance settings of AV-Digits (docs/avdigits.md), per build.
 
 A preset is only a dict of load-time knobs: the files on disk never change,
 so every preset and every method sees the same benchmark. How hard a knob
@@ -19,8 +19,8 @@ hits a modality depends on the build, so the values are keyed by the build's
   (width-16 ResNet-18 unimodal configs ``configs/unimodal/*avdigits.py``,
   first 2,000 training samples, 2 epochs of the one-cycle schedule, best
   validation top-1, seed 0). Upsampled 8x8 digits are very robust to i.i.d.
-  pixel noise, so the visual sigmas are much larger than in PROTOCOLS §3.6.
-- The MNIST / FSDD variants keep the PROTOCOLS §3.6 values
+  pixel noise, so the visual sigmas are much larger than the MNIST values.
+- The MNIST / FSDD variants keep the starting values of docs/avdigits.md
   (:data:`PROTOCOL_PRESETS`, measured on MNIST + the espeak CLI with another
   front-end). They are **not calibrated for this pipeline**: re-run the
   calibration script on such a build before trusting the modality order.
@@ -47,7 +47,8 @@ PRESET_NAMES = ('clean', 'balanced', 'audio-dominant', 'visual-dominant',
 #: The build that the configs use (``configs/_base_/datasets/avdigits.py``).
 EMBEDDED_VARIANT: Variant = ('sklearn', 'espeak')
 
-#: PROTOCOLS §3.6 (MNIST + espeak CLI, 4 epochs, 2,000 train pairs);
+#: Starting values measured on MNIST + the espeak CLI (4 epochs, 2,000
+#: train pairs), another front-end (docs/avdigits.md);
 #: ``balanced`` there is interpolated, not measured.
 PROTOCOL_PRESETS: Dict[str, Dict[str, Any]] = {
     'clean': {},
@@ -91,7 +92,7 @@ _SKLEARN_ESPEAK: Dict[str, Dict[str, Any]] = {
 #: Preset values per build variant ``(visual_source, audio_source)``.
 VARIANT_PRESETS: Dict[Variant, Dict[str, Dict[str, Any]]] = {
     ('sklearn', 'espeak'): _SKLEARN_ESPEAK,
-    # Uncalibrated for this pipeline: the PROTOCOLS §3.6 values.
+    # Uncalibrated for this pipeline: the MNIST starting values.
     ('sklearn', 'fsdd'): PROTOCOL_PRESETS,
     ('mnist', 'espeak'): PROTOCOL_PRESETS,
     ('mnist', 'fsdd'): PROTOCOL_PRESETS,

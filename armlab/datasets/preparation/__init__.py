@@ -4,8 +4,8 @@ Import explicitly (``from armlab.datasets.preparation import splits``): the
 package is used by the tools under ``tools/data/``, not by training, and
 video decoding libraries stay optional.
 """
-from .annotations import load_annotations, write_annotations
+from .annotations import write_annotations
 from .splits import carve_validation, check_disjoint, stratified_split
 
-__all__ = ['write_annotations', 'load_annotations', 'stratified_split',
+__all__ = ['write_annotations', 'stratified_split',
            'carve_validation', 'check_disjoint']

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from armlab.fileio.atomic_local import write_atomic
 
-__all__ = ['write_annotations', 'load_annotations', 'write_json_atomic',
+__all__ = ['write_annotations', 'write_json_atomic',
            'package_versions']
 
 #: Packages whose versions change prepared files; recorded in meta.json.
@@ -154,15 +154,6 @@ def write_annotations(root: str,
     meta['sha256'][split] = hashlib.sha256(data).hexdigest()
     write_json_atomic(meta_path, meta)
     return ann_path
-
-
-def load_annotations(root: str, split: str) -> Dict[str, Any]:
-    """Read ``<root>/annotations/<split>.json`` (metainfo and data_list)."""
-    path = osp.join(root, 'annotations', f'{split}.json')
-    data = _read_json(path)
-    if data is None:
-        raise FileNotFoundError(f'no annotation file {path}')
-    return data
 
 
 def _read_json(path: str) -> Optional[Dict[str, Any]]:

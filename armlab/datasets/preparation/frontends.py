@@ -1,6 +1,6 @@
 """The field's audio front-ends, from a WAV file to a cached (F, T) array.
 
-Each recipe reproduces one benchmark's reference pipeline (METHODS.md §1):
+Each recipe reproduces one benchmark's reference pipeline (docs/protocols.md):
 how the file is loaded (librosa, at which rate), tiled and cut, which
 spectrogram of :mod:`armlab.datasets.transforms.audio_features` is taken and
 how it is normalised. The spectrograms themselves live in that module, so an

@@ -14,6 +14,8 @@ from typing import Iterator, List, Optional, Sequence
 
 import numpy as np
 
+from armlab.fileio.atomic_local import atomic_path
+
 __all__ = ['VIDEO_EXTENSIONS', 'AUDIO_EXTENSIONS', 'MediaError',
            'get_backend', 'PyAVBackend', 'FFmpegBackend', 'resize_short_side',
            'write_frames', 'write_wav', 'write_npy', 'extract_frames',
@@ -27,20 +29,6 @@ JPEG_QUALITY = 95
 
 class MediaError(RuntimeError):
     """A media file cannot be decoded (corrupt, truncated, no stream)."""
-
-
-def _temp_name(path: str) -> str:
-    """The fixed temporary name of ``path``: one writer per output, so a
-    fixed name is safe and a crashed run's leftover is simply replaced."""
-    folder, name = osp.split(osp.abspath(path))
-    return osp.join(folder, f'.{name}.tmp')
-
-
-def _remove(path: str) -> None:
-    if osp.isdir(path) and not osp.islink(path):
-        shutil.rmtree(path)
-    elif osp.lexists(path):
-        os.remove(path)
 
 
 # ------------------------------------------------------------------ images
@@ -75,11 +63,8 @@ def write_frames(frames: Iterator[np.ndarray], folder: str,
         MediaError: No frame was given.
     """
     import cv2
-    temp = _temp_name(folder)
-    _remove(temp)
-    os.makedirs(temp)
     count = 0
-    try:
+    with atomic_path(folder, folder=True) as temp:
         for count, frame in enumerate(frames, 1):
             image = resize_short_side(frame, short_side)
             ok, data = cv2.imencode(
@@ -93,10 +78,6 @@ def write_frames(frames: Iterator[np.ndarray], folder: str,
                 f.write(data.tobytes())
         if count == 0:
             raise MediaError(f'no frames to write to {folder}')
-        _remove(folder)
-        os.replace(temp, folder)
-    finally:
-        _remove(temp)
     return count
 
 
@@ -107,26 +88,16 @@ def write_wav(wave: np.ndarray, path: str, sample_rate: int) -> None:
     wave = np.asarray(wave)
     if wave.dtype != np.int16:
         wave = np.round(np.clip(wave, -1.0, 1.0) * 32767).astype(np.int16)
-    temp = _temp_name(path)
-    os.makedirs(osp.dirname(temp), exist_ok=True)
-    try:
+    with atomic_path(path) as temp:
         sf.write(temp, wave, int(sample_rate), subtype='PCM_16',
                  format='WAV')
-        os.replace(temp, path)
-    finally:
-        _remove(temp)
 
 
 def write_npy(array: np.ndarray, path: str) -> None:
     """``np.save`` through a temporary file and a rename."""
-    temp = _temp_name(path)
-    os.makedirs(osp.dirname(temp), exist_ok=True)
-    try:
+    with atomic_path(path) as temp:
         with open(temp, 'wb') as f:
             np.save(f, array, allow_pickle=False)
-        os.replace(temp, path)
-    finally:
-        _remove(temp)
 
 
 # ---------------------------------------------------------------- backends

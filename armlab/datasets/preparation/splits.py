@@ -1,7 +1,7 @@
 """Seeded, class-stratified splits that anyone can reproduce.
 
 Every preparation tool splits through these functions so that the armlab
-split rule (METHODS.md §1) holds everywhere: keep a dataset's official test
+split rule (docs/protocols.md) holds everywhere: keep a dataset's official test
 list when it has one, carve a class-stratified validation set out of train
 (model selection never looks at test), and optionally keep groups (speakers,
 actors, source videos) on one side of every cut.

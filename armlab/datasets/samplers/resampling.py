@@ -1,7 +1,8 @@
 """A re-sampling sampler whose draws can mask a modality.
 
-Data-level balancing methods (sample-level modality valuation, METHODS.md
-§3.10; ARM's contribution-driven re-sampling, §3.13 E) decide after an epoch
+Data-level balancing methods (sample-level modality valuation,
+configs/modality_valuation/README.md; ARM's contribution-driven
+re-sampling, configs/arm/README.md) decide after an epoch
 how often each training sample is seen next, and which modality its extra
 copies lack. A hook computes that *plan* and hands it to this sampler, either
 per sample with :meth:`ResamplingSampler.set_plan` (a repeat count and one

@@ -89,7 +89,7 @@ def kaldi_fbank(wave: np.ndarray,
                 use_torchaudio: Optional[bool] = None) -> np.ndarray:
     """Kaldi-compatible log-mel filterbank (``compute-fbank-feats``).
 
-    The Kinetics-Sounds front-end (AST-style; METHODS.md §1) calls
+    The Kinetics-Sounds front-end (AST-style; docs/protocols.md) calls
     ``torchaudio.compliance.kaldi.fbank(htk_compat=True, use_energy=False,
     window_type='hanning', dither=0, num_mel_bins=128, frame_shift=10)``.
     torchaudio is used when installed (``use_torchaudio=None``); otherwise

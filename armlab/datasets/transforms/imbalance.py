@@ -1,4 +1,4 @@
-"""Load-time imbalance knobs of AV-Digits (PROTOCOLS §3.5).
+"""Load-time imbalance knobs of AV-Digits (docs/avdigits.md).
 
 The corruption is drawn from a generator seeded by (noise_seed, split,
 sample_idx) alone, so every method, batch order and worker count sees the

@@ -240,7 +240,7 @@ def tsn_indices(num_total: int, num_frames: int, test_mode: bool,
 
 @TRANSFORMS.register_module()
 class SampleFrames(BaseTransform):
-    """Choose T frames of a clip folder, TSN-style (METHODS.md §1).
+    """Choose T frames of a clip folder, TSN-style (docs/protocols.md).
 
     The frames are sorted numerically, never in ``os.listdir`` order, which
     is the OGM-GE bug that fed arbitrary frames to train and test alike.

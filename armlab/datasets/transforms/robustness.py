@@ -51,7 +51,8 @@ def _parse_fill(fill: str, protocol: str, modality: str) -> str:
 
 @TRANSFORMS.register_module()
 class MissingModality(BaseTransform):
-    """Drop units or whole modalities of a sample (PROTOCOLS.md §1.1).
+    """Drop units or whole modalities of a sample (docs/robustness.md,
+    missing-modality protocols).
 
     Units: a column of the (F, T) spectrogram, a frame of the (T, H, W, C)
     clip, a token of a 1-D id array ([CLS] and the last valid token, [SEP],
@@ -360,7 +361,8 @@ class MissingModality(BaseTransform):
 
 @TRANSFORMS.register_module()
 class CorruptModality(BaseTransform):
-    """Corrupt one modality's raw media at a level (PROTOCOLS.md §1.2).
+    """Corrupt one modality's raw media at a level (docs/robustness.md,
+    corruptions).
 
     The corruption (``armlab.robustness.corruptions``) names its domain:
     place a ``waveform`` corruption before the audio front-end, and

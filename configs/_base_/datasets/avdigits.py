@@ -72,17 +72,5 @@ test_dataloader = dict(
                  build_cfg=build_cfg, preset=preset, test_mode=True,
                  cache=True, pipeline=test_pipeline),
 )
-# The train split read with the test pipeline and no shuffling: what
-# epoch-level valuation (ARM, PMR prototypes, probes) runs over.
-train_eval_dataloader = dict(
-    batch_size=128,
-    num_workers=2,
-    persistent_workers=False,
-    collate_fn=dict(type='default_collate'),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, split='train',
-                 build_cfg=build_cfg, preset=preset, test_mode=True,
-                 cache=True, pipeline=test_pipeline),
-)
 val_evaluator = dict(type='MultimodalAccuracy', topk=(1, 5))
 test_evaluator = val_evaluator

@@ -3,4 +3,3 @@ _base_ = './avdigits.py'
 train_dataloader = dict(dataset=dict(preset='balanced'))
 val_dataloader = dict(dataset=dict(preset='balanced'))
 test_dataloader = dict(dataset=dict(preset='balanced'))
-train_eval_dataloader = dict(dataset=dict(preset='balanced'))

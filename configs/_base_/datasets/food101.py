@@ -28,7 +28,6 @@ test_pipeline = [
     dict(type='PackMultimodalInputs', modalities=modalities),
 ]
 
-
 train_dataloader = dict(
     batch_size=64, num_workers=4, persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
@@ -46,13 +45,6 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(type=dataset_type, data_root=data_root,
                  ann_file='annotations/test.json', modalities=modalities,
-                 test_mode=True, pipeline=test_pipeline))
-# The train split with the test pipeline: epoch-level valuation (ARM, PMR).
-train_eval_dataloader = dict(
-    batch_size=128, num_workers=4, persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root,
-                 ann_file='annotations/train.json', modalities=modalities,
                  test_mode=True, pipeline=test_pipeline))
 val_evaluator = dict(type='MultimodalAccuracy', topk=(1, 5))
 test_evaluator = val_evaluator

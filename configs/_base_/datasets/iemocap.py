@@ -43,12 +43,5 @@ test_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root,
                  ann_file='annotations/test.json', modalities=modalities,
                  test_mode=True, pipeline=test_pipeline))
-# The train split with the test pipeline: epoch-level valuation (ARM, PMR).
-train_eval_dataloader = dict(
-    batch_size=128, num_workers=2, persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root,
-                 ann_file='annotations/train.json', modalities=modalities,
-                 test_mode=True, pipeline=test_pipeline))
 val_evaluator = dict(type='MultimodalAccuracy', topk=(1, 3))
 test_evaluator = val_evaluator

@@ -55,16 +55,5 @@ test_dataloader = dict(
                  ann_file='annotations/test.json', test_mode=True,
                  pipeline=test_pipeline),
 )
-# The train split read with the test pipeline and no shuffling: what
-# epoch-level valuation (ARM, PMR prototypes, probes) runs over.
-train_eval_dataloader = dict(
-    batch_size=128,
-    num_workers=4,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root,
-                 ann_file='annotations/train.json', test_mode=True,
-                 pipeline=test_pipeline),
-)
 val_evaluator = dict(type='MultimodalAccuracy', topk=(1, 5))
 test_evaluator = val_evaluator
