@@ -224,3 +224,21 @@ def test_deferred_audio_travels_as_a_waveform(tiny_root):
     steps = item['data_samples'].deferred
     assert [spec['type'] for spec, _ in steps] == [
         'BatchAVDigitsImbalance', 'BatchSpectrogram']
+
+
+@pytest.mark.parametrize('n_fft, hop, win, length', [
+    (512, 320, 400, 16000), (512, 353, None, 66150), (256, 128, None, 999)])
+def test_framed_stft_equals_torch_stft(n_fft, hop, win, length):
+    """The framing + rfft STFT is torch.stft's centred, zero-padded one
+    (window padded to n_fft), in (B, T, F) layout."""
+    from armlab.datasets.transforms.batch_audio import _stft
+    waves = torch.randn(3, length, generator=torch.Generator().manual_seed(0))
+    window = torch.hann_window(win or n_fft, periodic=True)
+    reference = torch.stft(waves, n_fft=n_fft, hop_length=hop,
+                           win_length=win or n_fft, window=window,
+                           center=True, pad_mode='constant',
+                           return_complex=True)
+    ours = _stft(waves, n_fft, hop, win)
+    assert ours.shape == reference.transpose(1, 2).shape
+    torch.testing.assert_close(ours, reference.transpose(1, 2),
+                               rtol=1e-5, atol=1e-4)
