@@ -11,6 +11,7 @@ from mmengine.runner import Runner
 
 from armlab.engine.launch import (add_vis_backends, merge_cli_options,
                                   setup_distributed, use_amp)
+from armlab.engine.method_parts import check_method_parts
 from armlab.utils import limit_blas_threads, register_all_modules
 
 
@@ -62,6 +63,7 @@ def build_config(args) -> Config:
     if args.amp:
         use_amp(cfg)
     add_vis_backends(cfg, args.vis_backend)
+    check_method_parts(cfg)
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     if args.resume == 'auto':

@@ -74,6 +74,7 @@ class ARMBalancer(Balancer):
     """
 
     lazy_buffers = ('contributions', )
+    required_hooks = ('ARMHook', )
 
     def __init__(self,
                  feature_weights: Optional[dict] = None,
@@ -226,6 +227,12 @@ class ARMHook(Hook):
         miller_madow: Bias-correct the plug-in entropies.
         seed: Seed of the subset and mask draws (with the epoch).
     """
+
+    @staticmethod
+    def required_sampler(hook_cfg: dict):
+        """The sampler re-sampling needs (none when it is off)."""
+        resample = hook_cfg.get('resample') or {}
+        return 'ResamplingSampler' if resample.get('enable', True) else None
 
     priority = 'NORMAL'
 

@@ -31,6 +31,9 @@ class Balancer(nn.Module):
     #: Buffers sized on first use (empty at construction): loading a
     #: checkpoint takes the saved size instead of failing on the mismatch.
     lazy_buffers: tuple = ()
+    #: Hook types the method needs in ``custom_hooks``; checked when the
+    #: config is read (``armlab/engine/method_parts.py``).
+    required_hooks: tuple = ()
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         for name in self.lazy_buffers:

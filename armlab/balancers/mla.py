@@ -93,6 +93,8 @@ class MLABalancer(Balancer):
             ``inference='fixed'``.
     """
 
+    required_hooks = ('MLAHook', )
+
     def __init__(self,
                  projection: bool = True,
                  alpha: float = 0.1,

@@ -198,6 +198,11 @@ class ModalityValuationHook(Hook):
         seed: Seed of the subset and copy draws (with the epoch).
     """
 
+    @staticmethod
+    def required_sampler(hook_cfg: dict):
+        """The sampler that takes the extra masked copies."""
+        return 'ResamplingSampler'
+
     priority = 'NORMAL'
 
     def __init__(self,
