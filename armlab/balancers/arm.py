@@ -65,8 +65,9 @@ class ARMBalancer(Balancer):
     Args:
         feature_weights: ``enable``; ``source`` ('batch': EMA of the batch
             pointwise Shapley values, updated every step; 'epoch': set by
-            :class:`ARMHook` from its epoch valuation); ``start_epoch``;
-            ``momentum`` (beta of the EMA); ``gamma``; ``max_weight``
+            :class:`ARMHook` from its epoch valuation); ``start_epoch``
+            (None, the default: the hook's ``warmup_epochs``, so that the
+            warm-up W is stated once); ``momentum`` (beta of the EMA); ``gamma``; ``max_weight``
             (kappa); ``eps``.
         minmax_loss: ``enable``; ``start_epoch``; ``loss_weight`` (lambda);
             ``temperature`` (tau); ``weighting`` ('smoothmax', or
@@ -80,7 +81,7 @@ class ARMBalancer(Balancer):
                  feature_weights: Optional[dict] = None,
                  minmax_loss: Optional[dict] = None):
         super().__init__()
-        self.fw = dict(enable=True, source='batch', start_epoch=5,
+        self.fw = dict(enable=True, source='batch', start_epoch=None,
                        momentum=0.9, gamma=0.5, max_weight=1.5, eps=1e-3)
         self.fw.update(feature_weights or {})
         self.mm = dict(enable=True, start_epoch=0, loss_weight=1.0,
@@ -104,6 +105,10 @@ class ARMBalancer(Balancer):
         self.epoch.fill_(epoch)
 
     def _active(self, cfg: dict) -> bool:
+        if cfg['start_epoch'] is None:
+            raise RuntimeError('ARMBalancer: feature_weights.start_epoch is '
+                               "None (ARMHook's warm-up) but no ARMHook has "
+                               'set it')
         return cfg['enable'] and int(self.epoch) >= cfg['start_epoch']
 
     def update_contributions(self, model, phi: torch.Tensor,
@@ -269,6 +274,8 @@ class ARMHook(Hook):
             raise TypeError('ARMHook needs model.balancer = ARMBalancer, got '
                             f'{type(model.balancer).__name__}')
         model.balancer.hook_attached = True
+        if model.balancer.fw['start_epoch'] is None:
+            model.balancer.fw['start_epoch'] = self.warmup_epochs
         sampler = runner.train_dataloader.sampler
         if self.resample['enable'] and not hasattr(sampler, 'set_plan'):
             raise TypeError(

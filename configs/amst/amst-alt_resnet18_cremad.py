@@ -1,15 +1,10 @@
 # AMST-ALT on CREMA-D: the joint config's encoders with one shared head
 # ('msum'), on the OGM-GE schedule of its joint config (SGD lr 1e-3, 100
 # epochs, StepLR(70)). See configs/amst/README.md, "Real benchmarks".
-_base_ = '../joint/joint_concat_resnet18_cremad.py'
+_base_ = ['../joint/joint_concat_resnet18_cremad.py',
+          '../_base_/methods/amst.py']
 # The paper's CREMA-D factors (CXianRen/AMST Jobs/amst_*.sh):
 # audio updates every 5th epoch (0, 5, 10, ...), visual every epoch.
 skip_factors = dict(audio=5, visual=1)
-model = dict(
-    fusion=dict(_delete_=True, type='SharedHeadFusion'),
-    aux_heads=True,  # per-modality linear heads on detached features
-    balancer=dict(
-        _delete_=True,
-        type='AMSTBalancer',
-        variant='ALT',
-        skip_factors=skip_factors))
+model = dict(_base_.amst_alt_model, balancer=dict(
+    _base_.amst_alt_model.balancer, skip_factors=skip_factors))

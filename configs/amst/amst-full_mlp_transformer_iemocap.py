@@ -3,17 +3,11 @@
 # Trained on the BB schedule of its joint config (AdamW lr 1e-3, 30 epochs,
 # StepLR(10)). Twice the parameters of the other methods. See
 # configs/amst/README.md.
-_base_ = '../joint/joint_concat_mlp_transformer_iemocap.py'
+_base_ = ['../joint/joint_concat_mlp_transformer_iemocap.py',
+          '../_base_/methods/amst.py']
 # AMST's IEMOCAP factor (CXianRen/AMST Jobs/amst_*.sh comments:
 # a_skip_factor 4 for the 2- and 3-modality IEMOCAP; v_skip_factor 1 "for
 # all datasets"); text is not skipped (its factor is not given).
 skip_factors = dict(audio=4, visual=1, text=1)
-model = dict(
-    type='AMSTFullClassifier',
-    alt_fusion=dict(type='SharedHeadFusion'),  # `fusion` is the JOINT model's
-    aux_heads=True,
-    balancer=dict(
-        _delete_=True,
-        type='AMSTBalancer',
-        variant='FULL',
-        skip_factors=skip_factors))
+model = dict(_base_.amst_full_model, balancer=dict(
+    _base_.amst_full_model.balancer, skip_factors=skip_factors))

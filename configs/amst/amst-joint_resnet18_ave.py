@@ -2,14 +2,10 @@
 # epoch the skipped modality's features take the zero fill. Trained on the
 # OGM-GE schedule of its joint config (SGD lr 1e-3, 100 epochs, StepLR(70)).
 # See configs/amst/README.md, "Real benchmarks".
-_base_ = '../joint/joint_concat_resnet18_ave.py'
+_base_ = ['../joint/joint_concat_resnet18_ave.py',
+          '../_base_/methods/amst.py']
 # The paper's AVE factors (CXianRen/AMST Jobs/amst_*.sh): audio
 # updates every 2nd epoch, visual every epoch.
 skip_factors = dict(audio=2, visual=1)
-model = dict(
-    aux_heads=True,  # per-modality linear heads on detached features
-    balancer=dict(
-        _delete_=True,
-        type='AMSTBalancer',
-        variant='JOINT',
-        skip_factors=skip_factors))
+model = dict(_base_.amst_joint_model, balancer=dict(
+    _base_.amst_joint_model.balancer, skip_factors=skip_factors))

@@ -4,7 +4,11 @@
 # transformer trained from scratch, concat fusion. Schedule: the BB protocol
 # of docs/protocols.md (AdamW lr 1e-3, wd 0.01, StepLR(10, 0.1), 30 epochs),
 # checkpoint selected on the carved validation split.
-_base_ = ['../_base_/datasets/iemocap.py', '../_base_/default_runtime.py']
+_base_ = [
+    '../_base_/datasets/iemocap.py',
+    '../_base_/schedules/bb_adamw.py',
+    '../_base_/default_runtime.py',
+]
 
 model = dict(
     type='MultimodalClassifier',
@@ -26,14 +30,4 @@ model = dict(
         modalities=dict(audio=dict(), visual=dict(), text=dict()),
         index_modalities=('text', )),
 )
-
-max_epochs = 30
-optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.01))
-param_scheduler = [
-    dict(type='StepLR', step_size=10, gamma=0.1, by_epoch=True)
-]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
-auto_scale_lr = dict(base_batch_size=32, enable=False)
+auto_scale_lr = dict(base_batch_size=32)  # BB's effective batch

@@ -1,21 +1,9 @@
 # Joint training, concat fusion, standard ResNet-18 encoders, AVE.
-# The OGM-GE protocol (docs/protocols.md): SGD (momentum 0.9, wd 1e-4),
-# lr 1e-3, batch 64, 100 epochs, StepLR(70, 0.1); armlab selects the
-# checkpoint on the carved validation split, never on test.
+# The OGM-GE schedule (_base_/schedules/ogm_ge_sgd.py).
 _base_ = [
-    '../_base_/models/av_resnet18.py', '../_base_/datasets/ave.py',
-    '../_base_/default_runtime.py'
+    '../_base_/models/av_resnet18.py',
+    '../_base_/datasets/ave.py',
+    '../_base_/schedules/ogm_ge_sgd.py',
+    '../_base_/default_runtime.py',
 ]
 model = dict(num_classes=28)
-
-max_epochs = 100
-optim_wrapper = dict(
-    optimizer=dict(type='SGD', lr=1e-3, momentum=0.9, weight_decay=1e-4))
-param_scheduler = [
-    dict(type='StepLR', step_size=70, gamma=0.1, by_epoch=True)
-]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
-# lr 1e-3 is for a total batch of 64; --auto-scale-lr rescales it.
-auto_scale_lr = dict(base_batch_size=64, enable=False)

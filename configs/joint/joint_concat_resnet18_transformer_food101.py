@@ -4,7 +4,9 @@
 # (AdamW lr 1e-3, wd 0.01, StepLR(10, 0.1), 30 epochs), checkpoint selected
 # on the carved validation split.
 _base_ = [
-    '../_base_/datasets/food101.py', '../_base_/default_runtime.py'
+    '../_base_/datasets/food101.py',
+    '../_base_/schedules/bb_adamw.py',
+    '../_base_/default_runtime.py',
 ]
 
 model = dict(
@@ -26,14 +28,3 @@ model = dict(
                         text=dict()),
         index_modalities=('text', )),
 )
-
-max_epochs = 30
-optim_wrapper = dict(
-    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.01))
-param_scheduler = [
-    dict(type='StepLR', step_size=10, gamma=0.1, by_epoch=True)
-]
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
-auto_scale_lr = dict(base_batch_size=64, enable=False)

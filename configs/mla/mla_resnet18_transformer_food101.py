@@ -2,19 +2,11 @@
 # by all modalities (the settings of mla_resnet18_avdigits.py), on the BB
 # schedule of its joint config (AdamW lr 1e-3, 30 epochs, StepLR(10)). See
 # configs/mla/README.md, "Real benchmarks".
-_base_ = '../joint/joint_concat_resnet18_transformer_food101.py'
-model = dict(
-    # The shared head needs equal feature sizes: the text encoder is widened
-    # from the joint config's 256 to the image encoder's 512 (feed-forward
-    # width kept at the joint config's 1,024).
-    encoders=dict(text=dict(embed_dims=512, feedforward_channels=1024)),
-    fusion=dict(_delete_=True, type='SharedHeadFusion'),
-    balancer=dict(
-        _delete_=True,
-        type='MLABalancer',
-        projection=True,  # the paper's --gs_flag
-        alpha=0.1,  # the code's: alpha_t = 0.1^(1 + batch_idx / len(loader))
-        code_parity=False,  # scalar OWM denominator, not the official one
-        inference='entropy'))  # the paper's --dynamic test-time fusion
-# Sets the test-time combination and tells the balancer the epoch length.
-custom_hooks = [dict(type='MLAHook')]
+_base_ = ['../joint/joint_concat_resnet18_transformer_food101.py',
+          '../_base_/methods/mla.py']
+# The shared head needs equal feature sizes: the text encoder is widened
+# from the joint config's 256 to the image encoder's 512 (feed-forward
+# width kept at the joint config's 1,024).
+model = dict(_base_.mla_model,
+             encoders=dict(text=dict(embed_dims=512, feedforward_channels=1024)))
+custom_hooks = _base_.mla_custom_hooks

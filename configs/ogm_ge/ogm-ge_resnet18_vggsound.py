@@ -1,17 +1,8 @@
 # OGM-GE on VGGSound, standard ResNet-18s, concat fusion, on the OGM-GE
 # schedule of its joint config (SGD lr 1e-3, 100 epochs, StepLR(70)). See
 # configs/ogm_ge/README.md, "Real benchmarks".
-_base_ = '../joint/joint_concat_resnet18_vggsound.py'
-model = dict(
-    balancer=dict(
-        _delete_=True,
-        type='OGMGEBalancer',
-        # the OGM-GE README, VGGSound: alpha 0.1
-        alpha=0.1,
-        mode='OGM-GE',
-        # The paper's window, epochs 0-50 of 100 (main.py, StepLR(70)): the
-        # joint schedule is the paper's, so the window is taken as it is
-        # (armlab's end is exclusive: end_epoch=51).
-        start_epoch=0,
-        end_epoch=51,
-        score='decompose'))
+_base_ = ['../joint/joint_concat_resnet18_vggsound.py',
+          '../_base_/methods/ogm_ge.py']
+# the OGM-GE README, VGGSound: alpha 0.1
+model = dict(_base_.ogm_ge_model,
+             balancer=dict(_base_.ogm_ge_model.balancer, alpha=0.1))

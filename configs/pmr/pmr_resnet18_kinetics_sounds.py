@@ -1,20 +1,7 @@
 # PMR on Kinetics-Sounds, the joint config's encoders and concat fusion, on the
 # OGM-GE schedule of its joint config (SGD lr 1e-3, 100 epochs, StepLR(70)).
 # See configs/pmr/README.md, "Real benchmarks".
-_base_ = '../joint/joint_concat_resnet18_kinetics_sounds.py'
-model = dict(
-    balancer=dict(
-        _delete_=True,
-        type='PMRBalancer',
-        alpha=2.0,  # official bash.sh, concat fusion (BB: 0.6)
-        # bash.sh: modulation epochs 0-70 of 100-130; the joint schedule
-        # is 100 epochs, so the window is taken as it is.
-        start_epoch=0,
-        end_epoch=70,
-        momentum=0.0))  # mu, as bash.sh
-# Prototypes before training and after every epoch, from 10 % of the train
-# split read with the test pipeline (the official share; never the
-# validation split, which the official code uses for AVE).
-custom_hooks = [
-    dict(type='PMRHook', fraction=0.1)
-]
+_base_ = ['../joint/joint_concat_resnet18_kinetics_sounds.py',
+          '../_base_/methods/pmr.py']
+model = _base_.pmr_model
+custom_hooks = _base_.pmr_custom_hooks

@@ -1,20 +1,10 @@
 # PMR on UPMC Food-101, the joint config's encoders and concat fusion, on the
 # BB schedule of its joint config (AdamW lr 1e-3, 30 epochs, StepLR(10)). See
 # configs/pmr/README.md, "Real benchmarks".
-_base_ = '../joint/joint_concat_resnet18_transformer_food101.py'
-model = dict(
-    balancer=dict(
-        _delete_=True,
-        type='PMRBalancer',
-        alpha=2.0,  # official bash.sh, concat fusion (BB: 0.6)
-        # bash.sh modulates the first 70 % of its run (0-70 of 100): the
-        # window scaled to this 30-epoch schedule is 0-21.
-        start_epoch=0,
-        end_epoch=21,
-        momentum=0.0))  # mu, as bash.sh
-# Prototypes before training and after every epoch, from 10 % of the train
-# split read with the test pipeline (the official share; never the
-# validation split, which the official code uses for AVE).
-custom_hooks = [
-    dict(type='PMRHook', fraction=0.1)
-]
+_base_ = ['../joint/joint_concat_resnet18_transformer_food101.py',
+          '../_base_/methods/pmr.py']
+# bash.sh modulates the first 70 % of its run (0-70 of 100): the
+# window scaled to this 30-epoch schedule is 0-21.
+model = dict(_base_.pmr_model,
+             balancer=dict(_base_.pmr_model.balancer, end_epoch=21))
+custom_hooks = _base_.pmr_custom_hooks
