@@ -104,7 +104,7 @@ def epoch_ratio(args) -> dict:
     arm = build_model(args.width, dict(
         type='ARMBalancer', feature_weights=dict(start_epoch=0),
         minmax_loss=dict(start_epoch=0)))
-    arm.balancer.hook_attached = True
+    arm.balancer.attach_hook(warmup_epochs=0)
     arm.balancer.set_epoch(1)
     optims = {
         name: OptimWrapper(torch.optim.SGD(m.parameters(), lr=0.01,

@@ -188,17 +188,20 @@ def _class_feature_sums(model, batches: Sequence[dict]):
     return sums, counts.to(next(model.parameters()).device)
 
 
-def emulate_epoch_hooks(model, batches: Sequence[dict],
-                        epoch_length: int) -> None:
+def emulate_epoch_hooks(model, batches: Sequence[dict], epoch_length: int,
+                        hooks: Sequence[dict] = ()) -> None:
     """Give the balancer the state its method's hook sets in a run.
 
     Duck-typed, so that a balancer written later needs no change here:
-    ``hook_attached`` (ARMHook), ``epoch_length`` (MLAHook), prototypes
+    ``attach_hook`` (ARMHook, with the config's warm-up from ``hooks``),
+    ``epoch_length`` (MLAHook), prototypes
     (PMRHook, here from the first batch instead of 10 % of the train split).
     """
     balancer = model.balancer
-    if hasattr(balancer, 'hook_attached'):
-        balancer.hook_attached = True
+    if hasattr(balancer, 'attach_hook'):
+        warmup = next((h.get('warmup_epochs', 5) for h in hooks
+                       if str(h.get('type')).endswith('ARMHook')), 5)
+        balancer.attach_hook(warmup)
     if hasattr(balancer, 'epoch_length'):
         balancer.epoch_length = epoch_length
     if hasattr(balancer, 'update_prototypes') and hasattr(
@@ -231,7 +234,8 @@ def build_trainable(path: Path, width: int, batches: Sequence[dict],
     init_weights_quietly(model)
     model.to(device).train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    emulate_epoch_hooks(model, batches, epoch_length=len(batches))
+    emulate_epoch_hooks(model, batches, epoch_length=len(batches),
+                        hooks=cfg.get('custom_hooks') or [])
     return model, optim_wrapper
 
 

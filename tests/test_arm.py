@@ -40,7 +40,7 @@ def samples(labels):
 
 
 def train(model, inputs, labels, steps=60, epoch=5):
-    model.balancer.hook_attached = True
+    model.balancer.attach_hook(warmup_epochs=5)  # as ARMHook's default
     model.balancer.set_epoch(epoch)
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     model.train()
@@ -110,7 +110,7 @@ def test_minmax_loss_is_added_and_follows_its_definition():
                            feature_weights=dict(enable=False),
                            minmax_loss=dict(loss_weight=0.5,
                                             temperature=2.0)))
-    model.balancer.hook_attached = True
+    model.balancer.attach_hook(warmup_epochs=5)
     losses = model.loss(inputs, samples(labels))
     feats = model.extract_feat(inputs)
     masked = model.masked_logits(feats, [('audio', ), ('visual', )])
@@ -224,3 +224,26 @@ def test_hook_tells_the_sampler_the_batch_size():
     assert sampler.plan_stats()['left_out'] == 0 and len(sampler) == 11
     sampler.set_plan([2, 2, 2, 1, 1, 1])  # 6 + 3 = 9 = 2 * 4 + 1
     assert sampler.plan_stats()['left_out'] == 1 and len(sampler) == 8
+
+
+def test_feature_weights_start_at_the_hooks_warmup_by_default():
+    """W is stated once: feature_weights.start_epoch=None takes the hook's
+    warm-up; an explicit start wins; without the hook the gate refuses."""
+    from types import SimpleNamespace
+
+    from armlab.balancers.arm import ARMHook
+
+    def attach(model, warmup):
+        runner = SimpleNamespace(model=model, train_dataloader=SimpleNamespace(
+            sampler=ResamplingSampler(list(range(6)), seed=0), batch_size=4))
+        ARMHook(warmup_epochs=warmup).before_train(runner)
+        return model.balancer.fw['start_epoch']
+
+    model = mlp_model()
+    assert model.balancer.fw['start_epoch'] is None
+    with pytest.raises(RuntimeError, match='no ARMHook has set it'):
+        model.balancer._active(model.balancer.fw)
+    assert attach(model, 3) == 3
+    explicit = mlp_model(dict(type='ARMBalancer',
+                              feature_weights=dict(start_epoch=1)))
+    assert attach(explicit, 3) == 1

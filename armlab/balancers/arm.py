@@ -101,15 +101,25 @@ class ARMBalancer(Balancer):
         self.hook_attached = False
 
     # -- state set by ARMHook -----------------------------------------------
+    def attach_hook(self, warmup_epochs: int) -> None:
+        """Called by :class:`ARMHook` before training: the hook is there,
+        and the warm-up W is the feature weights' start unless the config
+        gives one."""
+        self.hook_attached = True
+        if self.fw['start_epoch'] is None:
+            self.fw['start_epoch'] = warmup_epochs
+
     def set_epoch(self, epoch: int) -> None:
         self.epoch.fill_(epoch)
 
     def _active(self, cfg: dict) -> bool:
+        if not cfg['enable']:
+            return False
         if cfg['start_epoch'] is None:
             raise RuntimeError('ARMBalancer: feature_weights.start_epoch is '
                                "None (ARMHook's warm-up) but no ARMHook has "
                                'set it')
-        return cfg['enable'] and int(self.epoch) >= cfg['start_epoch']
+        return int(self.epoch) >= cfg['start_epoch']
 
     def update_contributions(self, model, phi: torch.Tensor,
                              momentum: Optional[float] = None) -> None:
@@ -273,9 +283,7 @@ class ARMHook(Hook):
         if not isinstance(model.balancer, ARMBalancer):
             raise TypeError('ARMHook needs model.balancer = ARMBalancer, got '
                             f'{type(model.balancer).__name__}')
-        model.balancer.hook_attached = True
-        if model.balancer.fw['start_epoch'] is None:
-            model.balancer.fw['start_epoch'] = self.warmup_epochs
+        model.balancer.attach_hook(self.warmup_epochs)
         sampler = runner.train_dataloader.sampler
         if self.resample['enable'] and not hasattr(sampler, 'set_plan'):
             raise TypeError(
