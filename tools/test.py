@@ -10,6 +10,7 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from armlab.engine.checkpoint_eval import eval_config
+from armlab.engine.launch import close_distributed
 from armlab.utils import limit_blas_threads, register_all_modules
 
 
@@ -44,6 +45,8 @@ def main():
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
     print(f'{args.split} metrics: {metrics}')
+    del runner  # the DDP wrapper holds the process group
+    close_distributed()
 
 
 if __name__ == '__main__':

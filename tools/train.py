@@ -9,8 +9,9 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-from armlab.engine.launch import (add_vis_backends, merge_cli_options,
-                                  setup_distributed, use_amp)
+from armlab.engine.launch import (add_vis_backends, close_distributed,
+                                  merge_cli_options, setup_distributed,
+                                  use_amp)
 from armlab.engine.method_parts import check_method_parts
 from armlab.utils import limit_blas_threads, register_all_modules
 
@@ -94,6 +95,8 @@ def main():
     cfg = build_config(args)
     runner = Runner.from_cfg(cfg)
     runner.train()
+    del runner  # the DDP wrapper holds the process group
+    close_distributed()
 
 
 if __name__ == '__main__':

@@ -11,6 +11,7 @@ the process (SIGABRT, "terminate called without an active exception") after
 a run that succeeded.
 """
 import atexit
+import gc
 import os
 
 import torch
@@ -42,7 +43,16 @@ def setup_distributed(cfg: Config, launcher: str) -> None:
 
 
 def close_distributed() -> None:
-    """Destroy the default process group, if one is up (idempotent)."""
+    """Destroy the default process group, if one is up (idempotent).
+
+    Call it after dropping the last reference to the runner: the DDP
+    wrapper's reducer keeps the gloo group (and its threads) alive, and the
+    runner sits in reference cycles that only the garbage collector breaks.
+    A group still alive at interpreter shutdown aborts the process
+    ("terminate called without an active exception") after a run that
+    succeeded, so the collection runs first, then the group goes.
+    """
+    gc.collect()
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
 
