@@ -28,7 +28,7 @@ DATASETS = _child('dataset', mmpretrain_registry.DATASETS, ['armlab.datasets'])
 DATA_SAMPLERS = _child('data sampler', mmpretrain_registry.DATA_SAMPLERS,
                        ['armlab.datasets'])
 TRANSFORMS = _child('transform', mmpretrain_registry.TRANSFORMS,
-                    ['armlab.datasets'])
+                    ['armlab.datasets', 'armlab.robustness'])
 MODELS = _child('model', mmpretrain_registry.MODELS,
                 ['armlab.models', 'armlab.balancers'])
 # A direct child of mmengine's: the Runner looks wrappers up in mmengine's

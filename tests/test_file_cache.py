@@ -14,7 +14,7 @@ from torch.utils.data import DataLoader, Dataset
 from conftest import REPO, TINY_BUILD
 
 from armlab.datasets.file_cache import SharedFileCache, as_float32
-from armlab.engine.training_valuation import TrainingSetValuation
+from armlab.evaluation.training_valuation import TrainingSetValuation
 from armlab.registry import DATASETS
 
 CONFIG = REPO / 'configs' / 'joint' / 'joint_concat_resnet18_avdigits.py'

@@ -3,7 +3,7 @@ draws are per-sample seeded, and the pipeline step checks its domain."""
 import numpy as np
 import pytest
 
-from armlab.datasets.transforms.robustness import CorruptModality
+from armlab.robustness.transforms import CorruptModality
 from armlab.robustness.corruptions import (CORRUPTIONS, apply_corruption,
                                            corruption_rng, get_corruption)
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from armlab.datasets.transforms.robustness import MissingModality
+from armlab.robustness.transforms import MissingModality
 from armlab.robustness import masks as M
 
 N = 20000  # units (or samples) per statistics check

@@ -229,3 +229,11 @@ def test_sequence_encoder_ignores_zero_padding():
     assert encoder(torch.stack(batch)).shape == (2, 6)  # (B, 1, T, D)
     with pytest.raises(ValueError, match=r'\(B, T, 4\)'):
         encoder(torch.randn(2, 3, 5))
+
+
+def test_the_encoders_default_pad_id_is_the_vocabularys():
+    import inspect
+
+    from armlab.models.backbones.text_encoder import TextEncoder
+    default = inspect.signature(TextEncoder).parameters['pad_id'].default
+    assert default == PAD_ID

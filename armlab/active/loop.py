@@ -35,11 +35,11 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from tqdm import tqdm
 
-from armlab.datasets.draw_seeds import draw_seed
 from armlab.datasets.train_eval import train_eval_loader_cfg
-from armlab.engine.training_valuation import TrainingSetValuation
+from armlab.evaluation.training_valuation import TrainingSetValuation
 from armlab.fileio.atomic_local import write_atomic
 from armlab.registry import DATASETS
+from armlab.utils.seeding import draw_seed
 from . import round0
 from .budget import budget_schedule, parse_budget
 from .curves import plot_run

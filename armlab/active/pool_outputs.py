@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from armlab.engine.training_valuation import TrainingSetValuation
+from armlab.evaluation.training_valuation import TrainingSetValuation
 from armlab.evaluation.valuation import MAX_PLAYERS
 from .strategies.base import PoolOutputs
 

@@ -249,16 +249,17 @@ class AGMBalancer(Balancer):
             losses[f'agm_score_{m}'] = s
             losses[f'agm_coeff_{m}'] = k
         parsed, log_vars = model.parse_losses(losses)
-        optim_wrapper.backward(optim_wrapper.scale_loss(parsed))
-        self.after_backward(model)
-        clipped = False
-        if optim_wrapper.should_update():
+        clipped = [False]
+
+        def clip() -> None:
             if self.clip_grad:
                 scaler = getattr(optim_wrapper, 'loss_scaler', None)
-                clipped = clip_if_head_exceeds(
+                clipped[0] = clip_if_head_exceeds(
                     model, model.fusion, self.max_norm,
                     scale=scaler.get_scale() if scaler is not None else 1.0)
-            optim_wrapper.step()
-            optim_wrapper.zero_grad()
-        log_vars['agm_clipped'] = parsed.new_tensor(float(clipped))
+
+        self.update(model, optim_wrapper, parsed,
+                    modulate=lambda: self.after_backward(model),
+                    before_step=clip)
+        log_vars['agm_clipped'] = parsed.new_tensor(float(clipped[0]))
         return log_vars

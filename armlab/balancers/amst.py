@@ -16,19 +16,16 @@ the epochs e with e mod k_m == 0 and is skipped (forward only) in the others.
 The epoch comes from mmengine's MessageHub (``Balancer.current_epoch``), so
 the schedule needs no hook.
 """
-import copy
 from typing import Dict, List, Optional
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
-from mmpretrain.structures import DataSample
 
-from armlab.models.classifiers.multimodal import (MultimodalClassifier,
-                                                 pack_predictions)
+from armlab.models.classifiers.amst_full import AMSTFullClassifier
+from armlab.models.classifiers.multimodal import MultimodalClassifier
+from armlab.models.fusions.shared_head import require_shared_head
 from armlab.registry import MODELS
-from .base import Balancer
-from .mla import require_no_accumulation, require_shared_head, sync_gradients
+from .base import Balancer, require_no_accumulation
 
 VARIANTS = ('ALT', 'JOINT', 'FULL')
 #: The paper's CREMA-D setting: audio (dominant) every 5th epoch.
@@ -92,15 +89,6 @@ class AMSTBalancer(Balancer):
             return self._alt_step(model, data, optim_wrapper, forward)
         return self._joint_step(model, data, optim_wrapper, forward)
 
-    @staticmethod
-    def _update(model, optim_wrapper, loss: torch.Tensor) -> None:
-        """Backward and step; only parameters with a gradient move."""
-        optim_wrapper.backward(optim_wrapper.scale_loss(loss))
-        sync_gradients(model)
-        if optim_wrapper.should_update():
-            optim_wrapper.step()
-            optim_wrapper.zero_grad()
-
     def _alt_step(self, model, data, optim_wrapper, forward):
         """Each modality alone through the shared head, one step each."""
         require_shared_head(model, "AMSTBalancer(variant='ALT')")
@@ -123,7 +111,7 @@ class AMSTBalancer(Balancer):
                         model.aux_heads[m](h.detach()), labels)
             loss, sub_log = model.parse_losses(losses)
             if active[m] or model.aux_heads is not None:
-                self._update(model, optim_wrapper, loss)
+                self.update(model, optim_wrapper, loss, sync=True)
             log_vars.update({k: v.detach() for k, v in sub_log.items()
                              if k != 'loss'})
             log_vars[f'amst_active_{m}'] = loss.new_tensor(float(active[m]))
@@ -161,7 +149,7 @@ class AMSTBalancer(Balancer):
                                     labels) for m in model.modalities)
         loss, log_vars = model.parse_losses(losses)
         if train:  # no step at all when every modality is skipped
-            self._update(model, optim_wrapper, loss)
+            self.update(model, optim_wrapper, loss, sync=True)
         for m in model.modalities:
             log_vars[f'amst_active_{m}'] = loss.new_tensor(float(active[m]))
         return log_vars
@@ -194,128 +182,3 @@ class AMSTBalancer(Balancer):
                          f'{name}_{k}'] = v
         total = log_vars['alt_loss'] + log_vars['joint_loss']
         return {'loss': total, **log_vars}
-
-
-@MODELS.register_module()
-class AMSTFullClassifier(BaseModel):
-    """AMST FULL: an ALT (shared head) and a JOINT (concat) model side by side.
-
-    Both models get the same encoder configs (independent weights) and the
-    balancer's skip factors; the ALT one is trained with the ALT routine and
-    the JOINT one with the JOINT routine (the official code trains both with
-    the alternating one). One optimiser serves both: each routine leaves the
-    other model's gradients empty, so their parameters do not move, which is
-    the same as two optimisers sharing the learning-rate schedule.
-
-    Prediction: z = (M * z_alt + z_joint) / (M + 1), M the number of
-    modalities (the official evaluation script uses the batch size).
-    Per-modality scores: ``<m>_mask`` and ``<m>_decomp`` combine the two
-    models' in the same way; ``<m>_alt`` and ``<m>_joint`` are each model's
-    masked logits.
-
-    Args:
-        encoders, num_classes, loss, aux_heads: As
-            :class:`MultimodalClassifier`, for both models.
-        balancer: ``AMSTBalancer`` config with ``variant='FULL'``.
-        fusion: The JOINT model's fusion (concat by default).
-        alt_fusion: The ALT model's fusion (a ``SharedHeadFusion``).
-        data_preprocessor: Runs once per batch for both models.
-    """
-
-    def __init__(self,
-                 encoders: Dict[str, dict],
-                 num_classes: int,
-                 balancer: dict,
-                 fusion: dict = dict(type='ConcatFusion'),
-                 alt_fusion: dict = dict(type='SharedHeadFusion'),
-                 loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
-                 aux_heads: Optional[bool] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='MultimodalDataPreprocessor')
-        super().__init__(data_preprocessor=data_preprocessor,
-                         init_cfg=init_cfg)
-        self.balancer = MODELS.build(balancer)
-        if not isinstance(self.balancer, AMSTBalancer) or \
-                self.balancer.variant != 'FULL':
-            raise ValueError("AMSTFullClassifier needs balancer=dict(type="
-                             "'AMSTBalancer', variant='FULL', ...), got "
-                             f'{balancer}')
-
-        def child(child_fusion: dict, variant: str) -> MultimodalClassifier:
-            return MultimodalClassifier(
-                encoders=copy.deepcopy(encoders),
-                fusion=copy.deepcopy(child_fusion),
-                num_classes=num_classes,
-                balancer=dict(type='AMSTBalancer', variant=variant,
-                              skip_factors=self.balancer.skip_factors),
-                loss=copy.deepcopy(loss),
-                aux_heads=aux_heads,
-                # Inputs arrive preprocessed by this model.
-                data_preprocessor=dict(type='mmengine.BaseDataPreprocessor'))
-
-        self.alt = child(alt_fusion, 'ALT')
-        self.joint = child(fusion, 'JOINT')
-        require_shared_head(self.alt, "AMSTFullClassifier's ALT model")
-        self.modalities = self.alt.modalities
-        self.num_classes = num_classes
-
-    def combine(self, alt: torch.Tensor, joint: torch.Tensor) -> torch.Tensor:
-        """(M * alt + joint) / (M + 1)."""
-        m = len(self.modalities)
-        return (m * alt + joint) / (m + 1)
-
-    def forward(self,
-                inputs: Dict[str, torch.Tensor],
-                data_samples: Optional[List[DataSample]] = None,
-                mode: str = 'tensor'):
-        if mode == 'tensor':
-            return self.combine(self.alt(inputs, data_samples),
-                                self.joint(inputs, data_samples))
-        if mode == 'loss':
-            return {f'{name}_{k}': v
-                    for name in ('alt', 'joint')
-                    for k, v in getattr(self, name).loss(
-                        inputs, data_samples).items()}
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        raise RuntimeError(f'Invalid mode "{mode}".')
-
-    def predict(self,
-                inputs: Dict[str, torch.Tensor],
-                data_samples: Optional[List[DataSample]] = None
-                ) -> List[DataSample]:
-        """Combined fused and per-modality predictions. Never reads labels."""
-        present = self.alt._present(data_samples)
-        feats = {name: getattr(self, name).extract_feat(inputs)
-                 for name in ('alt', 'joint')}
-        logits = self.combine(self.alt.fuse(feats['alt'], present=present),
-                              self.joint.fuse(feats['joint'],
-                                              present=present))
-        alt = self.alt.modality_logits(feats['alt'])
-        joint = self.joint.modality_logits(feats['joint'])
-        per_modality = {k: self.combine(alt[k], joint[k])
-                        for k in alt if k in joint}
-        for m in self.modalities:
-            per_modality[f'{m}_alt'] = alt[f'{m}_mask']
-            per_modality[f'{m}_joint'] = joint[f'{m}_mask']
-        return pack_predictions(
-            logits, per_modality,
-            self.subset_labels(feats['alt'], feats['joint']), data_samples)
-
-    def subset_labels(self, alt_feats: Dict[str, torch.Tensor],
-                      joint_feats: Dict[str, torch.Tensor]
-                      ) -> Dict[str, torch.Tensor]:
-        """Predicted class of every subset's combined masked logits, keyed
-        as :meth:`MultimodalClassifier.subset_labels` (for the metric's
-        Shapley contributions); empty when M > 4."""
-        if len(self.modalities) > 4:
-            return {}
-        alt = self.alt.masked_logits(alt_feats)
-        joint = self.joint.masked_logits(joint_feats)
-        return {('+'.join(s) or 'none'): self.combine(alt[s], joint[s])
-                .argmax(1) for s in alt}
-
-    def train_step(self, data, optim_wrapper) -> Dict[str, torch.Tensor]:
-        return self.balancer.train_step(self, data, optim_wrapper)

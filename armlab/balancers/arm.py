@@ -27,14 +27,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from armlab.engine.training_valuation import TrainingSetValuation
+from armlab.evaluation.training_valuation import TrainingSetValuation
 from armlab.evaluation.valuation import (modality_information,
                                          pointwise_contributions)
 from armlab.registry import HOOKS, MODELS
-from .base import Balancer, all_reduce_mean
+from .base import Balancer, all_reduce_mean, unwrap_model
 
 
 def contribution_weights(phi: torch.Tensor, gamma: float, max_weight: float,
@@ -171,10 +170,6 @@ class ARMBalancer(Balancer):
         return len(singles) * (w.detach() * per_modality).sum()
 
 
-def _unwrap(model):
-    return model.module if is_model_wrapper(model) else model
-
-
 def repeat_plan(phi: np.ndarray, score: str = 'min', rule: str = 'tercile',
                 p_mask: float = 1.0, seed: int = 0):
     """Repeat counts and masks of the extra copies from per-sample values.
@@ -279,7 +274,7 @@ class ARMHook(Hook):
 
     # -- wiring -------------------------------------------------------------
     def before_train(self, runner: Runner) -> None:
-        model = _unwrap(runner.model)
+        model = unwrap_model(runner.model)
         if not isinstance(model.balancer, ARMBalancer):
             raise TypeError('ARMHook needs model.balancer = ARMBalancer, got '
                             f'{type(model.balancer).__name__}')
@@ -297,14 +292,14 @@ class ARMHook(Hook):
             sampler.load_state_dict(self._plan)
 
     def before_train_epoch(self, runner: Runner) -> None:
-        _unwrap(runner.model).balancer.set_epoch(runner.epoch)
+        unwrap_model(runner.model).balancer.set_epoch(runner.epoch)
 
     def after_train_epoch(self, runner: Runner) -> None:
         epoch = runner.epoch  # the epoch that just ended (0-based)
         if epoch < self.warmup_epochs - 1 or \
                 (epoch + 1 - self.warmup_epochs) % self.interval:
             return
-        model = _unwrap(runner.model)
+        model = unwrap_model(runner.model)
         phi, info = self.value_training_set(runner, model, epoch)
         self._log(runner, model, phi, info, epoch)
         if model.balancer.fw['enable'] and \

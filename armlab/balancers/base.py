@@ -9,7 +9,8 @@ own file. The base class is plain joint training.
 from typing import Callable, Dict, List, Optional
 
 import torch
-from mmengine.dist import all_reduce, get_world_size
+from mmengine.dist import all_reduce, all_reduce_params, get_world_size
+from mmengine.model import is_model_wrapper
 from torch import nn
 
 from armlab.registry import MODELS
@@ -22,6 +23,34 @@ def all_reduce_mean(value: torch.Tensor) -> torch.Tensor:
         value = value.clone()
         all_reduce(value, op='mean')
     return value
+
+
+def unwrap_model(model: nn.Module) -> nn.Module:
+    """The classifier inside a (distributed) model wrapper, else itself."""
+    return model.module if is_model_wrapper(model) else model
+
+
+def require_no_accumulation(optim_wrapper, method: str) -> None:
+    """Per-modality optimiser steps cannot share accumulated gradients."""
+    counts = getattr(optim_wrapper, '_accumulative_counts', 1)
+    if counts != 1:
+        raise ValueError(
+            f'{method} takes one optimiser step per modality and batch; '
+            f'gradient accumulation (accumulative_counts={counts}) would mix '
+            'the modalities. Remove accumulative_counts from optim_wrapper.')
+
+
+def sync_gradients(model: nn.Module) -> None:
+    """Average the gradients over the ranks of a distributed run.
+
+    The per-modality forwards call the encoders directly, not through the
+    DDP wrapper, so DDP does not reduce their gradients; this does, for the
+    parameters that have one (the same on every rank).
+    """
+    if get_world_size() > 1:
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        if grads:
+            all_reduce_params(grads, op='mean')
 
 
 @MODELS.register_module(name=['Balancer', 'JointTraining'])
@@ -97,9 +126,30 @@ class Balancer(nn.Module):
             data = model.data_preprocessor(data, True)
             losses = forward(**data, mode='loss')
         parsed, log_vars = model.parse_losses(losses)
-        optim_wrapper.backward(optim_wrapper.scale_loss(parsed))
-        self.after_backward(model)
+        self.update(model, optim_wrapper, parsed,
+                    modulate=lambda: self.after_backward(model))
+        return log_vars
+
+    @staticmethod
+    def update(model: nn.Module, optim_wrapper, loss: torch.Tensor, *,
+               sync: bool = False, modulate: Optional[Callable] = None,
+               before_step: Optional[Callable] = None) -> None:
+        """Backward, then an optimiser step when the wrapper says so.
+
+        The one update sequence of every balancer that owns its step:
+        backward of the (AMP-scaled) loss; ``sync``: average the gradients
+        over ranks, for forwards that bypass the DDP wrapper; ``modulate``:
+        change the gradients (OGM-GE, MLA's projection, MMPareto); then, on
+        an update step of gradient accumulation, ``before_step`` (AGM's
+        clipping), the step and zero-grad.
+        """
+        optim_wrapper.backward(optim_wrapper.scale_loss(loss))
+        if sync:
+            sync_gradients(model)
+        if modulate is not None:
+            modulate()
         if optim_wrapper.should_update():
+            if before_step is not None:
+                before_step()
             optim_wrapper.step()
             optim_wrapper.zero_grad()
-        return log_vars

@@ -11,48 +11,14 @@ time the unimodal logits are combined with per-sample entropy weights.
 from typing import Dict, Optional, Union
 
 import torch
-from mmengine.dist import all_reduce, all_reduce_params, get_world_size
+from mmengine.dist import all_reduce, get_world_size
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from torch import nn
 
-from armlab.models.fusions.shared_head import COMBINE_RULES, SharedHeadFusion
+from armlab.models.fusions.shared_head import (COMBINE_RULES,
+                                               require_shared_head)
 from armlab.registry import HOOKS, MODELS
-from .base import Balancer
-
-
-def require_shared_head(model: nn.Module, method: str) -> SharedHeadFusion:
-    """The model's SharedHeadFusion, or a TypeError naming the fix."""
-    fusion = model.fusion
-    if not isinstance(fusion, SharedHeadFusion):
-        raise TypeError(
-            f'{method} trains one head shared by all modalities and needs '
-            f"model.fusion = dict(type='SharedHeadFusion'), got "
-            f'{type(fusion).__name__}')
-    return fusion
-
-
-def require_no_accumulation(optim_wrapper, method: str) -> None:
-    """Per-modality optimiser steps cannot share accumulated gradients."""
-    counts = getattr(optim_wrapper, '_accumulative_counts', 1)
-    if counts != 1:
-        raise ValueError(
-            f'{method} takes one optimiser step per modality and batch; '
-            f'gradient accumulation (accumulative_counts={counts}) would mix '
-            'the modalities. Remove accumulative_counts from optim_wrapper.')
-
-
-def sync_gradients(model: nn.Module) -> None:
-    """Average the gradients over the ranks of a distributed run.
-
-    The per-modality forwards call the encoders directly, not through the
-    DDP wrapper, so DDP does not reduce their gradients; this does, for the
-    parameters that have one (the same on every rank).
-    """
-    if get_world_size() > 1:
-        grads = [p.grad for p in model.parameters() if p.grad is not None]
-        if grads:
-            all_reduce_params(grads, op='mean')
+from .base import Balancer, require_no_accumulation, unwrap_model
 
 
 def owm_update(projector: torch.Tensor, r: torch.Tensor, alpha: float,
@@ -178,13 +144,10 @@ class MLABalancer(Balancer):
                 loss, sub_log = model.parse_losses({
                     f'mla_loss_{m}': model.loss_module(fusion.head(h),
                                                        labels)})
-            optim_wrapper.backward(optim_wrapper.scale_loss(loss))
-            sync_gradients(model)
-            if self.projection:
-                self.project_head_gradient(fusion.fc.weight, h)
-            if optim_wrapper.should_update():
-                optim_wrapper.step()
-                optim_wrapper.zero_grad()
+            self.update(
+                model, optim_wrapper, loss, sync=True,
+                modulate=(lambda: self.project_head_gradient(
+                    fusion.fc.weight, h)) if self.projection else None)
             log_vars[f'mla_loss_{m}'] = sub_log[f'mla_loss_{m}'].detach()
         return {'loss': sum(log_vars.values()), **log_vars}
 
@@ -203,8 +166,7 @@ class MLAHook(Hook):
 
     @staticmethod
     def _model(runner):
-        model = runner.model.module if is_model_wrapper(runner.model) \
-            else runner.model
+        model = unwrap_model(runner.model)
         if not isinstance(getattr(model, 'balancer', None), MLABalancer):
             name = type(getattr(model, 'balancer', None)).__name__
             raise TypeError(f'MLAHook needs model.balancer = MLABalancer, '

@@ -114,21 +114,21 @@ class MMParetoBalancer(Balancer):
         # What earlier micro-batches accumulated (gradient accumulation).
         before = {p: None if p.grad is None else p.grad.clone()
                   for ps in params.values() for p in ps}
-        # Fills the heads' and the fusion's gradients (and, under DDP,
-        # synchronises them); the encoders' gradients are replaced below.
-        optim_wrapper.backward(optim_wrapper.scale_loss(parsed))
-        for m, ps in params.items():
-            weights, cos = pareto_weights(_flat(g_mm[m], ps),
-                                          _flat(g_uni[m], ps))
-            log_vars[f'mmpareto_cos_{m}'] = cos.detach()
-            log_vars[f'mmpareto_k0_{m}'] = weights[0].detach()
-            for p, a, b in zip(ps, g_mm[m], g_uni[m]):
-                grad = pareto_gradient(_dense(a, p), _dense(b, p), weights,
-                                       self.gamma)
-                p.grad = grad if before[p] is None else before[p] + grad
-        if optim_wrapper.should_update():
-            optim_wrapper.step()
-            optim_wrapper.zero_grad()
+        def replace_encoder_gradients() -> None:
+            for m, ps in params.items():
+                weights, cos = pareto_weights(_flat(g_mm[m], ps),
+                                              _flat(g_uni[m], ps))
+                log_vars[f'mmpareto_cos_{m}'] = cos.detach()
+                log_vars[f'mmpareto_k0_{m}'] = weights[0].detach()
+                for p, a, b in zip(ps, g_mm[m], g_uni[m]):
+                    grad = pareto_gradient(_dense(a, p), _dense(b, p),
+                                           weights, self.gamma)
+                    p.grad = grad if before[p] is None else before[p] + grad
+
+        # The backward fills the heads' and the fusion's gradients (and,
+        # under DDP, synchronises them); the encoders' are then replaced.
+        self.update(model, optim_wrapper, parsed,
+                    modulate=replace_encoder_gradients)
         return log_vars
 
     @staticmethod

@@ -25,13 +25,13 @@ from typing import Dict, Mapping, Optional, Sequence, Tuple
 import numpy as np
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
-from armlab.engine.training_valuation import TrainingSetValuation
+from armlab.evaluation.training_valuation import TrainingSetValuation
 from armlab.evaluation.valuation import (MAX_PLAYERS, shapley_values,
                                          subset_predictions)
 from armlab.registry import HOOKS
+from .base import unwrap_model
 
 Subset = Tuple[str, ...]
 
@@ -165,11 +165,6 @@ def modality_level_items(mean_phi: np.ndarray, num_samples: int,
     masks = np.ones((n, len(gaps)), dtype=bool)
     masks[:, int(np.argmin(gaps))] = False
     return indices, masks, gaps
-
-
-def unwrap_model(model):
-    """The classifier inside a distributed wrapper (or the model itself)."""
-    return model.module if is_model_wrapper(model) else model
 
 
 # -- the hook ----------------------------------------------------------------

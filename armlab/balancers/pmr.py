@@ -21,14 +21,13 @@ import torch
 import torch.nn.functional as F
 from mmengine.dist import all_reduce, get_world_size
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from torch.utils.data import DataLoader
 
 from armlab.datasets.train_eval import train_eval_loader_cfg
-from armlab.engine.training_valuation import TrainingSetValuation
+from armlab.evaluation.training_valuation import TrainingSetValuation
 from armlab.registry import HOOKS, MODELS
-from .base import Balancer
+from .base import Balancer, unwrap_model
 
 
 def prototype_logits(feats: torch.Tensor,
@@ -180,10 +179,6 @@ class PMRBalancer(Balancer):
         return losses
 
 
-def _unwrap(model):
-    return model.module if is_model_wrapper(model) else model
-
-
 @HOOKS.register_module()
 class PMRHook(Hook):
     """Computes PMR's prototypes on training data.
@@ -217,7 +212,7 @@ class PMRHook(Hook):
         self.seed = seed
 
     def before_train(self, runner: Runner) -> None:
-        model = _unwrap(runner.model)
+        model = unwrap_model(runner.model)
         if not isinstance(model.balancer, PMRBalancer):
             raise TypeError('PMRHook needs model.balancer = PMRBalancer, got '
                             f'{type(model.balancer).__name__}')
@@ -225,7 +220,7 @@ class PMRHook(Hook):
             self.update(runner, model, after_epoch=0)
 
     def after_train_epoch(self, runner: Runner) -> None:
-        self.update(runner, _unwrap(runner.model), after_epoch=runner.epoch + 1)
+        self.update(runner, unwrap_model(runner.model), after_epoch=runner.epoch + 1)
 
     # -- the prototype pass ---------------------------------------------------
     def _subset_loader(self, runner: Runner, epoch: int) -> DataLoader:

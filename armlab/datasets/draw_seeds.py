@@ -13,7 +13,6 @@ exactly the data of an uninterrupted one.
 The epoch lives in shared memory created before the workers start, so
 persistent workers see each new epoch; ``DrawSeedHook`` sets it.
 """
-import hashlib
 import multiprocessing
 import random
 from contextlib import contextmanager
@@ -23,13 +22,7 @@ import numpy as np
 import torch
 from torch.utils.data import get_worker_info
 
-
-def draw_seed(*parts: int) -> int:
-    """A 32-bit seed from integers, well mixed (not ``hash``, which varies
-    between processes for strings and is weak for tuples of small ints)."""
-    text = ','.join(str(int(p)) for p in parts).encode()
-    return int.from_bytes(hashlib.blake2b(text, digest_size=4).digest(),
-                          'little')
+from armlab.utils.seeding import draw_seed
 
 
 class DrawSeeds:

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from mmengine.hooks import Hook
 
-from armlab.datasets.draw_seeds import draw_seed
+from armlab.utils.seeding import draw_seed
 from armlab.registry import HOOKS
 
 

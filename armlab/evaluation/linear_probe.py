@@ -11,7 +11,7 @@ from typing import Dict, Mapping
 
 import numpy as np
 
-from armlab.engine.training_valuation import TrainingSetValuation
+from armlab.evaluation.training_valuation import TrainingSetValuation
 
 
 def probe_accuracy(train_feats: np.ndarray, train_labels: np.ndarray,

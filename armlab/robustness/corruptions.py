@@ -28,6 +28,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from armlab.utils.audio_noise import ACTIVE_LEVEL, add_noise_at_snr
+
 DOMAINS = ('waveform', 'spectrogram', 'frames', 'text', 'tokens')
 
 
@@ -117,8 +119,6 @@ def awgn(wave, level, rng, snr_max_db: float = 20.0, snr_range_db=30.0,
          **_):
     """White noise at SNR = 20 - 30 level dB over active samples
     (|x| > 0.02), with the AV-Digits imbalance's own noise function."""
-    # Imported here: armlab.datasets imports this package's transforms.
-    from armlab.datasets.transforms.imbalance import add_noise_at_snr
     return add_noise_at_snr(wave, snr_max_db - snr_range_db * level, rng)
 
 
@@ -170,7 +170,6 @@ def background(wave, level, rng, noise_files: Sequence[str] = (),
 
 
 def _active_power(wave: np.ndarray) -> float:
-    from armlab.datasets.transforms.imbalance import ACTIVE_LEVEL
     active = wave[np.abs(wave) > ACTIVE_LEVEL]
     part = active if active.size else wave
     return float(np.mean(part.astype(np.float64)**2))

@@ -319,7 +319,7 @@ def train_mean_input(cfg: Config, modality: str,
     """Mean model-input array of ``modality`` over (at most
     ``max_samples``, seeded) train samples read with the test pipeline
     (:func:`~armlab.datasets.train_eval.train_eval_loader_cfg`)."""
-    from armlab.engine.training_valuation import TrainingSetValuation
+    from armlab.evaluation.training_valuation import TrainingSetValuation
     loader = train_eval_loader_cfg(cfg)
     dataset, _ = _dataset_without_pack(loader)
     n = len(dataset)

@@ -14,8 +14,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from armlab.registry import TRANSFORMS
-from armlab.robustness import masks as M
-from armlab.robustness.corruptions import (apply_corruption, corruption_rng,
+from . import masks as M
+from .corruptions import (apply_corruption, corruption_rng,
                                            get_corruption)
 
 #: Fills that go through the model's own absence path (``modality_mask`` ->

@@ -1,7 +1,8 @@
 """Text as a modality: word tokenizer, training-split vocabulary, and the
 optional local pretrained tokenizer/transformer."""
 from .files import text_path, write_texts
-from .pretrained import load_pretrained_model, load_pretrained_tokenizer
+from armlab.utils.pretrained import (load_pretrained_model,
+                                     load_pretrained_tokenizer)
 from .tokenizer import word_tokenize
 from .vocabulary import (CLS, CLS_ID, PAD, PAD_ID, SEP, SEP_ID, SPECIALS, UNK,
                          UNK_ID, Vocabulary, build_vocab_file)

@@ -1,5 +1,5 @@
 """Data pipeline transforms; importing this module registers them."""
-from . import batch_audio, features, image, robustness, text  # noqa: F401
+from . import batch_audio, features, image, text  # noqa: F401
 from .audio_features import compute_spectrogram, fit_length
 from .formatting import PackMultimodalInputs
 from .frames import FramesRandomFlip, FramesRandomResizedCrop, FramesResize

@@ -20,12 +20,11 @@ import torch
 from mmcv.transforms import BaseTransform
 
 from armlab.registry import TRANSFORMS
-from ..draw_seeds import draw_seed
+from armlab.utils.audio_noise import ACTIVE_LEVEL, add_noise_at_snr
+from armlab.utils.seeding import draw_seed
 from .deferred import defer
 
 SPLIT_CODES = {'train': 0, 'val': 1, 'test': 2}
-#: |x| above which an audio sample counts as speech for the SNR.
-ACTIVE_LEVEL = 0.02
 #: Std of the noise floor that replaces erased speech.
 ERASED_AUDIO_STD = 0.003
 # Independent streams, so that one knob never shifts another's noise.
@@ -40,24 +39,6 @@ def sample_rng(noise_seed: int, split: str, sample_idx: int,
                          f'use one of {sorted(SPLIT_CODES)}')
     return np.random.default_rng(
         [int(noise_seed), SPLIT_CODES[split], int(sample_idx), stream])
-
-
-def add_noise_at_snr(wave: np.ndarray, snr_db: float,
-                     rng: np.random.Generator) -> np.ndarray:
-    """Add white noise so that active-signal power / noise power = SNR.
-
-    The signal power is measured over active samples (|x| > 0.02) so that
-    the silence around a short word does not make the noise weaker.
-    """
-    wave = np.asarray(wave, np.float32)
-    active = wave[np.abs(wave) > ACTIVE_LEVEL]
-    power = float(np.mean(active.astype(np.float64) ** 2)) if active.size \
-        else float(np.mean(wave.astype(np.float64) ** 2))
-    if power == 0.0:
-        return wave
-    noise_std = np.sqrt(power / 10.0 ** (float(snr_db) / 10.0))
-    return (wave + noise_std * rng.standard_normal(wave.shape)).astype(
-        np.float32)
 
 
 @TRANSFORMS.register_module()

@@ -10,7 +10,6 @@ from typing import Optional
 import torch
 from torch import nn
 
-from armlab.datasets.text import PAD_ID
 from armlab.registry import MODELS
 
 _POOLINGS = ('mean', 'cls')
@@ -53,7 +52,8 @@ class TextEncoder(nn.Module):
         dropout: Dropout in the layers and on the embeddings.
         pooling: ``'mean'`` over real tokens, or ``'cls'`` (position 0,
             the [CLS] that ``Tokenize`` puts first).
-        pad_id: Id of [PAD].
+        pad_id: Id of [PAD] (``armlab.datasets.text.PAD_ID``, 0; a test keeps
+            them equal).
     """
 
     def __init__(self,
@@ -65,7 +65,7 @@ class TextEncoder(nn.Module):
                  max_length: int = 64,
                  dropout: float = 0.1,
                  pooling: str = 'mean',
-                 pad_id: int = PAD_ID) -> None:
+                 pad_id: int = 0) -> None:
         super().__init__()
         if pooling not in _POOLINGS:
             raise ValueError(f'TextEncoder: pooling must be one of '
@@ -138,7 +138,7 @@ class PretrainedTextEncoder(nn.Module):
     def __init__(self, path: str, pooling: str = 'cls',
                  pad_id: Optional[int] = None, freeze: bool = False) -> None:
         super().__init__()
-        from armlab.datasets.text import load_pretrained_model
+        from armlab.utils.pretrained import load_pretrained_model
         if pooling not in _POOLINGS:
             raise ValueError(f'PretrainedTextEncoder: pooling must be one '
                              f'of {_POOLINGS}, got {pooling!r}')

@@ -1,4 +1,5 @@
 from . import mmtm  # noqa: F401  (MMTMClassifier)
+from .amst_full import AMSTFullClassifier
 from .multimodal import MultimodalClassifier
 
-__all__ = ['MultimodalClassifier']
+__all__ = ['MultimodalClassifier', 'AMSTFullClassifier']

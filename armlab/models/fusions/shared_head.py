@@ -165,3 +165,14 @@ class SharedHeadFusion(BaseFusion):
                     for m, x in zip(self.modalities, xs)}
         parts = self._weighted_logits(xs, None)
         return {m: parts[:, i] for i, m in enumerate(self.modalities)}
+
+
+def require_shared_head(model: nn.Module, method: str) -> SharedHeadFusion:
+    """The model's SharedHeadFusion, or a TypeError naming the fix."""
+    fusion = model.fusion
+    if not isinstance(fusion, SharedHeadFusion):
+        raise TypeError(
+            f'{method} trains one head shared by all modalities and needs '
+            f"model.fusion = dict(type='SharedHeadFusion'), got "
+            f'{type(fusion).__name__}')
+    return fusion
