@@ -2,6 +2,7 @@
 test at the best-validation checkpoint, one table and plot per preset."""
 import json
 import re
+import shutil
 
 import pytest
 
@@ -11,13 +12,14 @@ CONFIG = REPO / 'configs' / 'joint' / 'joint_concat_resnet18_avdigits.py'
 
 
 @pytest.mark.e2e
-def test_compare_two_presets(tiny_root, tmp_path):
+def test_compare_two_presets_and_regenerate_from_records(tiny_root, tmp_path):
     out = tmp_path / 'table.md'
-    proc = run_tool('tools/analysis/compare_methods.py', CONFIG,
-                    '--seeds', '0', '--presets', 'audio-dominant',
-                    'visual-dominant', '--work-root', tmp_path / 'runs',
-                    '--out', out, '--probe', '--cfg-options',
-                    *tiny_options(tiny_root, epochs=1))
+    runs_dir = tmp_path / 'records'
+    args = [CONFIG, '--seeds', '0', '--presets', 'audio-dominant',
+            'visual-dominant', '--work-root', tmp_path / 'runs', '--out', out,
+            '--probe', '--runs-dir', runs_dir, '--cfg-options',
+            *tiny_options(tiny_root, epochs=1)]
+    proc = run_tool('tools/analysis/compare_methods.py', *args)
     text = out.read_text()
     assert '## Preset: audio-dominant' in text
     assert '## Preset: visual-dominant' in text
@@ -30,19 +32,41 @@ def test_compare_two_presets(tiny_root, tmp_path):
                   result['test/shapley_share_visual']]
         # Shares sum to 100 % unless a one-epoch model's heads all agree.
         assert sum(shares) == pytest.approx(100.0) or shares == [0.0, 0.0]
-        assert 0 <= result['test/accuracy/top1'] <= 100
+        # The per-sample correctness gives back the metric: 20 test samples.
+        assert len(result['test_correct']) == 20
+        assert 100 * sum(result['test_correct']) / 20 == pytest.approx(
+            result['test/accuracy/top1'])
         assert result['best_epoch'] == 1 and result['wall_per_epoch_s'] > 0
-        assert 0 <= result['test/probe_audio'] <= 100
-        assert 0 <= result['test/probe_visual'] <= 100
-    rows = [line for line in text.splitlines()
-            if line.startswith('| joint_concat')]
-    assert len(rows) == 2
-    # Columns: test top-1, F1, audio, visual, two shares, two probes, val,
-    # s/epoch.
-    assert all(len(re.findall(r'\|', r)) == 13 for r in rows)
+        # Probe accuracies of 20 samples are multiples of 5 %.
+        for m in ('audio', 'visual'):
+            assert result[f'test/probe_{m}'] % 5 == pytest.approx(0, abs=1e-6)
+        record = json.loads((runs_dir / preset /
+                             'joint_concat_resnet18_avdigits' /
+                             'seed0.json').read_text())
+        assert record['metrics']['test/accuracy/top1'] == \
+            result['test/accuracy/top1']
+        assert record['config'] == 'configs/joint/' \
+            'joint_concat_resnet18_avdigits.py'
+        assert len(record['commit']) == 40 and record['seed'] == 0
+        assert f'{preset}' in ' '.join(record['cfg_options'])
+    summary = [line for line in text.splitlines()
+               if line.startswith('| joint_concat') and
+               len(re.findall(r'\|', line)) == 13]
+    assert len(summary) == 2
     assert 'test visual probe' in text
     assert 'audio Shapley share' in text
     assert '[compare] joint_concat_resnet18_avdigits seed 0' in proc.stdout
+    # The "Produced by" line is the exact command, every flag included.
+    assert '--runs-dir' in text and '--probe' in text and '--work-root' in text
+
+    # From the records alone (no work dirs), the same table comes back.
+    shutil.rmtree(tmp_path / 'runs')
+    again = tmp_path / 'again.md'
+    report = [a if a != out else again for a in args] + ['--report-only']
+    run_tool('tools/analysis/compare_methods.py', *report)
+    strip = lambda t: [line for line in t.splitlines()  # noqa: E731
+                       if not line.startswith(('Produced by', '!['))]
+    assert strip(again.read_text()) == strip(text)
 
 
 def load_compare_tool():
@@ -104,7 +128,8 @@ def test_headroom_table_picks_the_weak_modality_and_its_share():
 
 def test_a_cell_says_how_many_runs_logged_it():
     tool = load_compare_tool()
-    assert tool.cell([1.0, 3.0], 2) == '2.0 ± 1.0'
+    # Sample std (ddof = 1): sqrt(((1 - 2)^2 + (3 - 2)^2) / 1) = 1.41.
+    assert tool.cell([1.0, 3.0], 2) == '2.0 ± 1.4'
     assert tool.cell([2.0], 3) == '2.0 (n=1)'
     assert tool.cell([], 3) == '–'
 

@@ -62,3 +62,13 @@ def test_train_tool_checks_before_building(tmp_path):
     with pytest.raises(KeyError, match='needs ARMHook'):
         tool.build_config(args)
     assert not Path(tmp_path / 'w').exists()
+
+
+def test_a_balancer_without_its_fusion_names_the_fusion():
+    cfg = Config.fromfile(str(REPO / 'configs' / 'unimodal_ensemble' /
+                              'unimodal_ensemble_resnet18_avdigits.py'))
+    check_method_parts(cfg)
+    cfg.model.fusion = dict(type='ConcatFusion')
+    with pytest.raises(KeyError, match='UnimodalEnsemble needs model.fusion '
+                                       '= ProbabilityAverageFusion'):
+        check_method_parts(cfg)

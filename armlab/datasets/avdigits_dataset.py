@@ -13,6 +13,7 @@ from mmengine.dist import barrier, get_dist_info
 from mmengine.logging import print_log
 
 from armlab.registry import DATASETS
+from .avdigits.audio_swap import audio_swap_sources, swap_audio_paths
 from .avdigits.builder import PATH_PARAMS, build_avdigits, build_params
 from .avdigits.presets import resolve_knobs, variant_of
 from .multimodal_dataset import MultimodalDataset
@@ -82,7 +83,8 @@ class AVDigitsDataset(MultimodalDataset):
         preset: Name of an imbalance preset (``'clean'``, ``'balanced'``,
             ``'audio-dominant'``, ``'visual-dominant'``, ``'complementary'``).
         imbalance: Knob overrides (``audio_snr_db``, ``visual_noise_std``,
-            ``p_erase_audio``, ``p_erase_visual``, ``noise_seed``).
+            ``p_erase_audio``, ``p_erase_visual``, ``p_swap_audio``,
+            ``audio_swap_groups``, ``noise_seed``).
         **kwargs: :class:`MultimodalDataset` arguments (``pipeline``,
             ``modalities``, ``test_mode``, ...). ``ann_file`` defaults to
             ``annotations/<split>.json``.
@@ -107,9 +109,18 @@ class AVDigitsDataset(MultimodalDataset):
         super().__init__(data_root=data_root, **kwargs)
 
     def load_data_list(self) -> list:
-        """Read the split and attach the imbalance knobs to every sample."""
+        """Read the split, swap audio for the class-pair ambiguity knob and
+        attach the imbalance knobs to every sample."""
         data_list = super().load_data_list()
         knobs = {**self.knobs, 'split': self.split}
+        if knobs['p_swap_audio'] > 0:
+            classes = self._metainfo.get('classes')
+            donors = audio_swap_sources(
+                [info['gt_label'] for info in data_list],
+                knobs['p_swap_audio'], knobs['audio_swap_groups'],
+                knobs['noise_seed'], self.split,
+                num_classes=len(classes) if classes else None)
+            swap_audio_paths(data_list, donors)
         for info in data_list:
             info['imbalance'] = dict(knobs)
         return data_list

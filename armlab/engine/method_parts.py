@@ -18,7 +18,7 @@ def _registered(registry, name: Optional[str]):
 
 
 def check_method_parts(cfg) -> None:
-    """Raise ``KeyError`` naming a hook or sampler the method needs.
+    """Raise ``KeyError`` naming a fusion, hook or sampler the method needs.
 
     Args:
         cfg: The run config (``model.balancer``, ``custom_hooks``,
@@ -29,6 +29,14 @@ def check_method_parts(cfg) -> None:
     hook_types = {str(h.get('type')).split('.')[-1] for h in hooks}
     balancer = (cfg.get('model') or {}).get('balancer') or {}
     balancer_cls = _registered(MODELS, balancer.get('type'))
+    needed_fusion = getattr(balancer_cls, 'required_fusion', None)
+    fusion = (cfg.get('model') or {}).get('fusion') or {}
+    fusion_type = str(fusion.get('type')).split('.')[-1]
+    if needed_fusion and fusion_type != needed_fusion:
+        raise KeyError(
+            f"{balancer['type']} needs model.fusion = {needed_fusion}, got "
+            f"{fusion.get('type')} (model = dict(fusion=dict(_delete_=True, "
+            f"type='{needed_fusion}')))")
     for needed in getattr(balancer_cls, 'required_hooks', ()):
         if needed not in hook_types:
             raise KeyError(

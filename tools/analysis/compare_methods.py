@@ -30,9 +30,12 @@ import json
 import os
 import os.path as osp
 import platform
+import pickle
 import re
+import shlex
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -42,6 +45,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from armlab.evaluation.run_records import (git_commit,  # noqa: E402
+                                           read_record, record_path,
+                                           write_record)
+from armlab.evaluation.statistics import (hierarchical_bootstrap,  # noqa: E402
+                                          paired_t_over_seeds, seed_summary)
 from armlab.utils.scalars import epoch_series, load_scalars  # noqa: E402
 
 #: Metrics kept from every run: fused accuracy and F1, per-modality masked
@@ -76,6 +84,14 @@ def parse_args():
     parser.add_argument('--report-only', action='store_true',
                         help='train nothing: tabulate the finished runs and '
                         'list the missing ones')
+    parser.add_argument('--runs-dir', metavar='DIR',
+                        help='write a record of every finished run here '
+                        '(docs/results/runs/<table>), and with '
+                        '--report-only read the runs from these records '
+                        'instead of the work dirs')
+    parser.add_argument('--reference', metavar='NAME',
+                        help='config name every method is compared with '
+                        '(paired tests); default: the first joint_* config')
     parser.add_argument('--retest-stale', action='store_true',
                         help='with --skip-existing: re-evaluate, at their best '
                         'checkpoint, reused runs made before the test metrics '
@@ -137,15 +153,32 @@ def best_checkpoint(work_dir: str) -> str:
 
 def test_at_best(config: str, work_dir: str,
                  opts: List[str]) -> Dict[str, float]:
-    """Test metrics of the best-validation checkpoint of a finished run."""
-    proc = run([sys.executable, 'tools/test.py', config,
-                best_checkpoint(work_dir),
-                '--split', 'test', '--work-dir',
-                osp.join(work_dir, 'test_at_best'), '--cfg-options', *opts])
+    """Test metrics of the best-validation checkpoint of a finished run,
+    and ``test_correct``: 0/1 per test sample (dataset order) for the
+    fused prediction."""
+    with tempfile.TemporaryDirectory() as tmp:
+        dump = osp.join(tmp, 'predictions.pkl')
+        proc = run([sys.executable, 'tools/test.py', config,
+                    best_checkpoint(work_dir),
+                    '--split', 'test', '--work-dir',
+                    osp.join(work_dir, 'test_at_best'), '--out', dump,
+                    '--cfg-options', *opts])
+        with open(dump, 'rb') as f:
+            predictions = pickle.load(f)
     line = [x for x in proc.stdout.splitlines()
             if x.startswith('test metrics:')][-1]
     test = ast.literal_eval(line.split(':', 1)[1].strip())
-    return {f'test/{k}': v for k, v in test.items() if METRIC_PATTERN.match(k)}
+    out = {f'test/{k}': v for k, v in test.items() if METRIC_PATTERN.match(k)}
+    out['test_correct'] = correctness(predictions)
+    return out
+
+
+def correctness(predictions: List[dict]) -> List[int]:
+    """0/1 per sample, in dataset order, from dumped data samples."""
+    order = sorted(range(len(predictions)),
+                   key=lambda i: int(predictions[i].get('sample_idx', i)))
+    return [int(int(predictions[i]['pred_label']) ==
+                int(predictions[i]['gt_label'])) for i in order]
 
 
 def probe_at_best(config: str, work_dir: str,
@@ -200,11 +233,13 @@ def columns(modalities: List[str], probed: bool = False) -> List[tuple]:
 
 
 def cell(values: List[float], runs: Optional[int] = None) -> str:
-    """Mean ± std; ``(n=k)`` when only k of ``runs`` runs logged it."""
+    """Mean ± sample std (ddof = 1); ``(n=k)`` when only k of ``runs`` runs
+    logged it."""
     if not values:
         return '–'
-    text = (f'{values[0]:.1f}' if len(values) == 1 else
-            f'{np.mean(values):.1f} ± {np.std(values):.1f}')
+    summary = seed_summary(values)
+    text = (f'{summary.mean:.1f}' if summary.std is None else
+            f'{summary.mean:.1f} ± {summary.std:.1f}')
     if runs is not None and len(values) < runs:
         text += f' (n={len(values)})'
     return text
@@ -303,6 +338,64 @@ def headroom_table(results: Dict[str, List[dict]], joint: str) -> List[str]:
     return lines
 
 
+def reference_name(results: Dict[str, List[dict]],
+                   reference: Optional[str]) -> Optional[str]:
+    """The config every method is tested against: ``reference``, else the
+    first joint_* config of the set (None when there is none)."""
+    names = [config_name(c) for c in results]
+    if reference:
+        if reference not in names:
+            raise KeyError(f'--reference {reference!r} is not among the '
+                           f'configs run: {names}')
+        return reference
+    return next((n for n in names if n.startswith('joint')), None)
+
+
+def paired_table(results: Dict[str, List[dict]], reference: str
+                 ) -> List[str]:
+    """Fused accuracy with its interval over seeds, and each config's
+    paired difference from ``reference`` on the seeds both ran."""
+    by_name = {config_name(c): runs for c, runs in results.items()}
+    ref_runs = {r['seed']: r for r in by_name[reference]}
+    lines = [f'Fused test top-1 (%): mean ± sample std over seeds and the '
+             f'95 % t-interval of the mean. Δ: the config minus '
+             f'**{reference}** on the seeds both ran, with a 95 % '
+             'interval and p-value from a paired bootstrap over seeds and '
+             'test samples (10,000 resamples), and the p-value of a paired '
+             't-test over seeds.', '',
+             '| config | seeds | fused top-1 | 95 % CI | Δ vs '
+             f'{reference} | Δ 95 % CI | p (bootstrap) | p (t, seeds) |',
+             '|---|---|---|---|---|---|---|---|']
+    for name, runs in by_name.items():
+        fused = values_of(runs, 'test/accuracy/top1')
+        if not fused:
+            continue
+        summary = seed_summary(fused)
+        ci = ('–' if summary.low is None else
+              f'[{summary.low:.1f}, {summary.high:.1f}]')
+        pairs = [(r, ref_runs[r['seed']]) for r in runs
+                 if r['seed'] in ref_runs and 'test_correct' in r and
+                 'test_correct' in ref_runs[r['seed']]]
+        delta = delta_ci = p_boot = p_t = '–'
+        if name != reference and pairs:
+            boot = hierarchical_bootstrap([a['test_correct'] for a, _ in pairs],
+                                          [b['test_correct'] for _, b in pairs])
+            delta = f'{boot.diff:+.1f}'
+            delta_ci = f'[{boot.low:+.1f}, {boot.high:+.1f}]'
+            p_boot = format_p(boot.p_value)
+            if len(pairs) > 1:
+                p_t = format_p(paired_t_over_seeds(
+                    [a['test/accuracy/top1'] for a, _ in pairs],
+                    [b['test/accuracy/top1'] for _, b in pairs]).p_value)
+        lines.append(f'| {name} | {len(fused)} | {cell(fused)} | {ci} | '
+                     f'{delta} | {delta_ci} | {p_boot} | {p_t} |')
+    return lines
+
+
+def format_p(p: float) -> str:
+    return '< 0.001' if p < 0.001 else f'{p:.3f}'
+
+
 def config_name(config: str) -> str:
     return osp.splitext(osp.basename(config))[0]
 
@@ -326,7 +419,7 @@ def plot(results: Dict[str, List[dict]], path: str, title: str) -> None:
         values = [[r[key] for r in runs if key in r]
                   for runs in results.values()]
         means = [np.mean(v) if v else np.nan for v in values]
-        stds = [np.std(v) if len(v) > 1 else 0.0 for v in values]
+        stds = [np.std(v, ddof=1) if len(v) > 1 else 0.0 for v in values]
         ax.bar(x + (i - (len(keys) - 1) / 2) * width, means, width,
                yerr=stds, capsize=2, label=label)
     ax.set_xticks(x)
@@ -349,85 +442,116 @@ def machine() -> str:
             f'{os.cpu_count()} CPU cores, torch {torch.__version__}, no GPU')
 
 
+def load_run(args, config: str, preset: Optional[str], seed: int,
+             run_config: str, opts: List[str]) -> Optional[dict]:
+    """One run's result: from its record (``--report-only --runs-dir``),
+    its work dir, or by training it now; None when it is missing."""
+    name = config_name(config)
+    if args.report_only and args.runs_dir:
+        path = record_path(args.runs_dir, preset, name, seed)
+        if not osp.isfile(path):
+            return None
+        record = read_record(path)
+        return {**record['metrics'], 'test_correct': record['test_correct'],
+                'machine': record['machine'], 'commit': record['commit']}
+    parts = [args.work_root] + ([preset] if preset else []) + \
+        [name, f'seed{seed}']
+    work_dir = osp.join(*parts)
+    cached = osp.join(work_dir, 'compare_result.json')
+    tag = f'{name} seed {seed}' + (f' ({preset})' if preset else '')
+    seed_opts = [f'randomness.seed={seed}', *opts]
+    if args.report_only and not osp.isfile(cached):
+        return None
+    if (args.skip_existing or args.report_only) and osp.isfile(cached):
+        with open(cached) as f:
+            result = json.load(f)
+        stale = not any(k.startswith('test/shapley_share') for k in result) \
+            or 'test_correct' not in result
+        if args.retest_stale and stale:
+            result.update(test_at_best(run_config, work_dir, seed_opts))
+            save_json(cached, result)
+    else:
+        print(f'[compare] {tag} ...', flush=True)
+        result = train_and_test(run_config, seed, work_dir, opts)
+    if args.probe and not any(k.startswith('test/probe_') for k in result):
+        result.update(probe_at_best(run_config, work_dir, seed_opts))
+        save_json(cached, result)
+    print(f'[compare] {tag}: ' + json.dumps(
+        {k: round(v, 2) for k, v in result.items()
+         if isinstance(v, (int, float))}), flush=True)
+    if args.runs_dir and 'test_correct' in result and not args.report_only:
+        record = write_record(
+            record_path(args.runs_dir, preset, name, seed),
+            config=osp.relpath(osp.abspath(config), REPO), preset=preset,
+            seed=seed, cfg_options=opts,
+            metrics={k: v for k, v in result.items()
+                     if isinstance(v, (int, float))},
+            test_correct=result['test_correct'], commit=git_commit(str(REPO)),
+            machine=machine(), command=args.command)
+        result = {**result, 'commit': record['commit']}
+    return result
+
+
+def save_json(path: str, data: dict) -> None:
+    with open(path, 'w') as f:
+        json.dump(data, f, indent=1)
+
+
 def main():
     args = parse_args()
-    command = ('python tools/analysis/compare_methods.py '
-               f'{" ".join(args.configs)} --seeds '
-               f'{" ".join(map(str, args.seeds))}')
-    if args.presets != [None]:
-        command += f' --presets {" ".join(args.presets)}'
-    if args.skip_existing:
-        command += ' --skip-existing'
-    if args.report_only:
-        command += ' --report-only'
-    if args.probe:
-        command += ' --probe'
-    if args.headroom:
-        command += f' --headroom {args.headroom}'
-    if args.cfg_options:
-        command += f' --cfg-options {" ".join(args.cfg_options)}'
-    sections = [f'Produced by `{command}`.', '', machine(), '',
-                'Checkpoint chosen on the validation split; test evaluated at '
-                'that checkpoint. Accuracies in %, mean ± std over seeds. '
-                'Shapley share: |φ_m| / Σ|φ| of the test accuracy game '
-                '(v(S) = accuracy with only S present). s / epoch: wall time '
-                'of the whole training run (validation included) over its '
-                'epochs.', '']
+    # The exact command, every flag as given: the tables' "Produced by".
+    args.command = 'python tools/analysis/compare_methods.py ' + ' '.join(
+        shlex.quote(a) for a in sys.argv[1:])
+    sections = [f'Produced by `{args.command}`.', '']
+    body: List[str] = []
+    machines, commits = set(), set()
     for preset in args.presets:
         results: Dict[str, List[dict]] = {}
         missing: List[str] = []
         for config in args.configs:
+            run_config = config_for(config, preset)
+            opts = preset_options(preset) + args.cfg_options
             for seed in args.seeds:
-                parts = [args.work_root] + ([preset] if preset else []) + \
-                    [config_name(config), f'seed{seed}']
-                work_dir = osp.join(*parts)
-                cached = osp.join(work_dir, 'compare_result.json')
-                tag = f'{config_name(config)} seed {seed}' + \
-                    (f' ({preset})' if preset else '')
-                run_config = config_for(config, preset)
-                opts = preset_options(preset) + args.cfg_options
-                if args.report_only and not osp.isfile(cached):
+                result = load_run(args, config, preset, seed, run_config,
+                                  opts)
+                if result is None:
                     missing.append(f'{config_name(config)} seed {seed}')
                     continue
-                if (args.skip_existing or args.report_only) and \
-                        osp.isfile(cached):
-                    with open(cached) as f:
-                        result = json.load(f)
-                    stale = not any(k.startswith('test/shapley_share')
-                                    for k in result)
-                    if args.retest_stale and stale:
-                        result.update(test_at_best(
-                            run_config, work_dir,
-                            [f'randomness.seed={seed}', *opts]))
-                        with open(cached, 'w') as f:
-                            json.dump(result, f, indent=1)
-                else:
-                    print(f'[compare] {tag} ...', flush=True)
-                    result = train_and_test(run_config, seed, work_dir, opts)
-                if args.probe and not any(k.startswith('test/probe_')
-                                          for k in result):
-                    result.update(probe_at_best(
-                        run_config, work_dir,
-                        [f'randomness.seed={seed}', *opts]))
-                    with open(cached, 'w') as f:
-                        json.dump(result, f, indent=1)
-                print(f'[compare] {tag}: ' + json.dumps(
-                    {k: round(v, 2) for k, v in result.items()}), flush=True)
-                results.setdefault(config, []).append(result)
+                machines.add(result.pop('machine', None) or machine())
+                if result.get('commit'):
+                    commits.add(str(result.pop('commit'))[:10])
+                results.setdefault(config, []).append({**result,
+                                                       'seed': seed})
         if preset:
-            sections += [f'## Preset: {preset}', '']
-        sections += summarise(results) + ['']
+            body += [f'## Preset: {preset}', '']
+        reference = reference_name(results, args.reference)
+        if reference:
+            body += paired_table(results, reference) + ['']
+        body += summarise(results) + ['']
         if missing:
-            sections += ['Not run yet (left out of the means): ' +
-                         ', '.join(missing) + '.', '']
+            body += ['Not run yet (left out of the means): ' +
+                     ', '.join(missing) + '.', '']
         if args.headroom:
-            sections += headroom_table(results, args.headroom) + ['']
+            body += headroom_table(results, args.headroom) + ['']
         if args.out and results:
             suffix = f'_{preset}' if preset else ''
             png = osp.splitext(args.out)[0] + suffix + '.png'
             os.makedirs(osp.dirname(png) or '.', exist_ok=True)
             plot(results, png, preset or 'test accuracy')
-            sections += [f'![{preset or "results"}]({osp.basename(png)})', '']
+            body += [f'![{preset or "results"}]({osp.basename(png)})', '']
+    sections += [f'Machine{"s" if len(machines) > 1 else ""}: ' +
+                 '; '.join(sorted(m.replace('Machine: ', '')
+                                  for m in machines)), '']
+    if commits:
+        sections += ['Runs made at commit(s) ' +
+                     ', '.join(f'`{c}`' for c in sorted(commits)) +
+                     f' (records in `{args.runs_dir}`).', '']
+    sections += ['Checkpoint chosen on the validation split; test evaluated '
+                 'at that checkpoint. Accuracies in %, mean ± sample std '
+                 '(ddof = 1) over seeds. Shapley share: |φ_m| / Σ|φ| of the '
+                 'test accuracy game (v(S) = accuracy with only S present). '
+                 's / epoch: wall time of the whole training run (validation '
+                 'included) over its epochs.', ''] + body
     text = '\n'.join(sections)
     print(text)
     if args.out:

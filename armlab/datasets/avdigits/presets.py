@@ -38,11 +38,15 @@ DEFAULT_KNOBS: Dict[str, Any] = {
     'visual_noise_std': 0.0,  # sigma on the [0, 1] image scale
     'p_erase_audio': 0.0,
     'p_erase_visual': 0.0,
+    # Class-pair ambiguity (audio_swap.py): with this rate a sample's audio
+    # is a recording of a class drawn from its group, the same for all.
+    'p_swap_audio': 0.0,
+    'audio_swap_groups': ((0, 1), (2, 3), (4, 5), (6, 7), (8, 9)),
     'noise_seed': 0,
 }
 
 PRESET_NAMES = ('clean', 'balanced', 'audio-dominant', 'visual-dominant',
-                'complementary')
+                'complementary', 'both-imperfect', 'pair-ambiguous')
 
 #: The build that the configs use (``configs/_base_/datasets/avdigits.py``).
 EMBEDDED_VARIANT: Variant = ('sklearn', 'espeak')
@@ -57,6 +61,10 @@ PROTOCOL_PRESETS: Dict[str, Dict[str, Any]] = {
     'visual-dominant': {'audio_snr_db': -10.0, 'visual_noise_std': 0.0},
     'complementary': {'audio_snr_db': None, 'p_erase_audio': 0.3,
                       'visual_noise_std': 1.0},
+    'both-imperfect': {'audio_snr_db': 0.0, 'p_erase_audio': 0.1,
+                       'visual_noise_std': 1.0, 'p_erase_visual': 0.1},
+    'pair-ambiguous': {'audio_snr_db': None, 'p_swap_audio': 1.0,
+                       'visual_noise_std': 1.0},
 }
 
 #: Measured unimodal validation top-1 (%) per knob value, per calibrated
@@ -87,6 +95,15 @@ _SKLEARN_ESPEAK: Dict[str, Dict[str, Any]] = {
     'visual-dominant': {'audio_snr_db': -10.0, 'visual_noise_std': 1.0},
     'complementary': {'audio_snr_db': None, 'p_erase_audio': 0.3,
                       'visual_noise_std': 3.0},
+    # Both modalities imperfect, failing on different samples: noise and
+    # erasure drawn per sample and independently per modality.
+    'both-imperfect': {'audio_snr_db': -5.0, 'p_erase_audio': 0.1,
+                       'visual_noise_std': 3.0, 'p_erase_visual': 0.1},
+    # Class-pair ambiguity: every sample's audio is a recording of its
+    # pair (0-1, 2-3, ...), so audio names the pair and only vision
+    # separates within it.
+    'pair-ambiguous': {'audio_snr_db': 0.0, 'p_swap_audio': 1.0,
+                       'visual_noise_std': 3.0},
 }
 
 #: Preset values per build variant ``(visual_source, audio_source)``.
@@ -151,7 +168,7 @@ def resolve_knobs(preset: Optional[str] = None,
         raise ValueError(f'unknown imbalance knob(s) {unknown}; known: '
                          f'{sorted(DEFAULT_KNOBS)}')
     knobs.update(overrides)
-    for name in ('p_erase_audio', 'p_erase_visual'):
+    for name in ('p_erase_audio', 'p_erase_visual', 'p_swap_audio'):
         if not 0.0 <= float(knobs[name]) <= 1.0:
             raise ValueError(f'{name}={knobs[name]} must lie in [0, 1]')
     if float(knobs['visual_noise_std']) < 0:

@@ -3,8 +3,10 @@ from .base import BaseFusion
 from .concat import ConcatFusion
 from .film import FiLMFusion
 from .gated import GatedFusion
+from .probability_average import ProbabilityAverageFusion
 from .sum import SumFusion
 
 __all__ = [
-    'BaseFusion', 'ConcatFusion', 'SumFusion', 'FiLMFusion', 'GatedFusion'
+    'BaseFusion', 'ConcatFusion', 'SumFusion', 'FiLMFusion', 'GatedFusion',
+    'ProbabilityAverageFusion'
 ]
