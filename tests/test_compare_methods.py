@@ -144,3 +144,19 @@ def test_report_only_trains_nothing_and_lists_missing_runs(tmp_path):
             'joint_concat_resnet18_avdigits seed 1.') in text
     assert '--report-only' in text
     assert not (tmp_path / 'runs').exists()
+
+
+def test_headroom_reads_the_weak_member_of_an_ensemble():
+    tool = load_compare_tool()
+    results = {
+        'a/joint.py': [run_result(80, 60, 50), run_result(82, 60, 52)],
+        'a/unimodal_ensemble_x.py': [run_result(90, 70, 75),
+                                     run_result(92, 72, 77)],
+    }
+    text = '\n'.join(tool.headroom_table(results, 'joint'))
+    # Weak in joint: visual (51). Alone (the ensemble's member): 76.
+    assert 'Weak modality: **visual**' in text
+    assert 'Trained alone (unimodal_ensemble_x): 76.0 ± 1.4' in text
+    assert 'Headroom (masked): 25.0 points' in text
+    assert 'Fused headroom: unimodal_ensemble_x 91.0 against joint 81.0: ' \
+        '+10.0 points.' in text

@@ -114,8 +114,9 @@ def preset_options(preset: Optional[str]) -> List[str]:
 
 
 def train_and_test(config: str, seed: int, work_dir: str,
-                   options: List[str]) -> Dict[str, float]:
-    """One run: train, read the best validation epoch, test there."""
+                   options: List[str], test: bool = True) -> Dict[str, float]:
+    """One run: train, read the best validation epoch, test there (unless
+    ``test`` is False: validation metrics only)."""
     result_file = osp.join(work_dir, 'compare_result.json')
     opts = [f'randomness.seed={seed}', *options]
     start = time.time()
@@ -137,7 +138,8 @@ def train_and_test(config: str, seed: int, work_dir: str,
             result[f'val/{key}'] = by_epoch[best]
         if values:
             result[f'last/{key}'] = values[-1]
-    result.update(test_at_best(config, work_dir, opts))
+    if test:
+        result.update(test_at_best(config, work_dir, opts))
     with open(result_file, 'w') as f:
         json.dump(result, f, indent=1)
     return result
@@ -181,18 +183,20 @@ def correctness(predictions: List[dict]) -> List[int]:
                 int(predictions[i]['gt_label'])) for i in order]
 
 
-def probe_at_best(config: str, work_dir: str,
-                  opts: List[str]) -> Dict[str, float]:
-    """Linear-probe test accuracy of each encoder of the best-validation
-    checkpoint, as ``test/probe_<m>``; computed once per work dir."""
-    cached = osp.join(work_dir, 'linear_probe.json')
+def probe_at_best(config: str, work_dir: str, opts: List[str],
+                  split: str = 'test') -> Dict[str, float]:
+    """Linear-probe accuracy on ``split`` of each encoder of the
+    best-validation checkpoint, as ``<split>/probe_<m>``; computed once per
+    work dir and split."""
+    cached = osp.join(work_dir, 'linear_probe.json' if split == 'test' else
+                      f'linear_probe_{split}.json')
     if not osp.isfile(cached):
         run([sys.executable, 'tools/analysis/linear_probe.py', config,
-             best_checkpoint(work_dir), '--split', 'test', '--out', cached,
+             best_checkpoint(work_dir), '--split', split, '--out', cached,
              '--cfg-options', *opts])
     with open(cached) as f:
         probe = json.load(f)
-    return {f'test/{k}': v for k, v in probe.items()
+    return {f'{split}/{k}': v for k, v in probe.items()
             if k.startswith('probe_')}
 
 
@@ -301,17 +305,24 @@ def headroom_table(results: Dict[str, List[dict]], joint: str) -> List[str]:
                    for name, runs in by_name.items()}
     unimodal = [name for name, keys in masked_keys.items()
                 if keys == {f'test/acc_{weak}_mask'}]
-    if not unimodal:
-        raise ValueError(f'--headroom needs a unimodal {weak} config in the '
-                         'set (the weak modality trained alone)')
-    alone_runs = by_name[unimodal[0]]
-    alone = mean_of(alone_runs, 'test/accuracy/top1')
+    ensembles = [name for name in by_name
+                 if name.startswith('unimodal_ensemble')]
+    if unimodal:  # the weak modality's own config
+        alone_name, alone_key = unimodal[0], 'test/accuracy/top1'
+    elif ensembles:  # its member in the unimodal ensemble
+        alone_name, alone_key = ensembles[0], f'test/acc_{weak}_mask'
+    else:
+        raise ValueError(f'--headroom needs a unimodal {weak} config or a '
+                         'unimodal ensemble in the set (the weak modality '
+                         'trained alone)')
+    alone_runs = by_name[alone_name]
+    alone = mean_of(alone_runs, alone_key)
     alone_probe = mean_of(alone_runs, f'test/probe_{weak}')
     joint_fused = mean_of(by_name[joint], 'test/accuracy/top1')
     joint_probe = mean_of(by_name[joint], f'test/probe_{weak}')
     lines = [f'Weak modality: **{weak}** (lowest masked accuracy in '
-             f'{joint}). Trained alone ({unimodal[0]}): '
-             f'{cell(values_of(alone_runs, "test/accuracy/top1"))}'
+             f'{joint}). Trained alone ({alone_name}): '
+             f'{cell(values_of(alone_runs, alone_key))}'
              + (f', probe {alone_probe:.1f}' if alone_probe is not None
                 else '') +
              f'. Headroom (masked): {alone - masked[weak]:.1f} points'
@@ -321,6 +332,12 @@ def headroom_table(results: Dict[str, List[dict]], joint: str) -> List[str]:
              f'headroom closed (masked) | {weak} probe | '
              'headroom closed (probe) |',
              '|---|---|---|---|---|---|---|']
+    if ensembles:
+        ensemble_fused = mean_of(by_name[ensembles[0]], 'test/accuracy/top1')
+        lines[1:1] = ['', f'Fused headroom: {ensembles[0]} '
+                      f'{ensemble_fused:.1f} against {joint} '
+                      f'{joint_fused:.1f}: '
+                      f'{ensemble_fused - joint_fused:+.1f} points.']
     for name, runs in by_name.items():
         if len(masked_keys[name]) < 2:  # a unimodal model
             continue
@@ -453,7 +470,8 @@ def load_run(args, config: str, preset: Optional[str], seed: int,
             return None
         record = read_record(path)
         return {**record['metrics'], 'test_correct': record['test_correct'],
-                'machine': record['machine'], 'commit': record['commit']}
+                'machine': record['machine'], 'commit': record['commit'],
+                'command': record['command']}
     parts = [args.work_root] + ([preset] if preset else []) + \
         [name, f'seed{seed}']
     work_dir = osp.join(*parts)
@@ -504,7 +522,7 @@ def main():
         shlex.quote(a) for a in sys.argv[1:])
     sections = [f'Produced by `{args.command}`.', '']
     body: List[str] = []
-    machines, commits = set(), set()
+    machines, commits, commands = set(), set(), set()
     for preset in args.presets:
         results: Dict[str, List[dict]] = {}
         missing: List[str] = []
@@ -520,6 +538,7 @@ def main():
                 machines.add(result.pop('machine', None) or machine())
                 if result.get('commit'):
                     commits.add(str(result.pop('commit'))[:10])
+                commands.add(result.pop('command', None) or args.command)
                 results.setdefault(config, []).append({**result,
                                                        'seed': seed})
         if preset:
@@ -545,7 +564,8 @@ def main():
     if commits:
         sections += ['Runs made at commit(s) ' +
                      ', '.join(f'`{c}`' for c in sorted(commits)) +
-                     f' (records in `{args.runs_dir}`).', '']
+                     f' (records in `{args.runs_dir}`), by:', '']
+        sections += [f'- `{c}`' for c in sorted(commands)] + ['']
     sections += ['Checkpoint chosen on the validation split; test evaluated '
                  'at that checkpoint. Accuracies in %, mean ± sample std '
                  '(ddof = 1) over seeds. Shapley share: |φ_m| / Σ|φ| of the '
