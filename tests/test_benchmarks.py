@@ -55,9 +55,12 @@ def test_method_discovery_takes_each_method_default():
     methods = bench_module().method_configs()
     names = {path.name for path in methods.values()}
     assert methods['arm'].name == 'arm_resnet18_avdigits.py'
-    assert not any('visual-dominant' in n or n.startswith(('unimodal',
-                                                            'joint'))
-                   for n in names)
+    assert not any('visual-dominant' in n for n in names)
+    # The references (each modality alone, joint training) are no methods;
+    # the unimodal ensemble, a balancer of its own, is one.
+    folders = {path.parent.name for path in methods.values()}
+    assert not folders & {'unimodal', 'joint', '_base_'}
+    assert 'unimodal_ensemble' in folders
     # A directory with a visual-dominant twin gives exactly that config.
     for folder in {p.parent for p in methods.values()}:
         twins = list(folder.glob('*_resnet18_avdigits-visual-dominant.py'))

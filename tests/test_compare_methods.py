@@ -160,3 +160,24 @@ def test_headroom_reads_the_weak_member_of_an_ensemble():
     assert 'Headroom (masked): 25.0 points' in text
     assert 'Fused headroom: unimodal_ensemble_x 91.0 against joint 81.0: ' \
         '+10.0 points.' in text
+
+
+@pytest.mark.parametrize('table', ['avdigits_headroom.md',
+                                   'avdigits_mnist_fsdd.md'])
+def test_a_committed_table_regenerates_from_its_committed_records(
+        table, tmp_path):
+    """The 'Produced by' command of a table under docs/results, run in this
+    checkout with --report-only, gives back the table from the run records
+    committed beside it: the numbers describe the records, and the records
+    are all that is needed."""
+    committed = (REPO / 'docs' / 'results' / table).read_text()
+    command = re.search(r'^Produced by `python ([^`]+)`', committed,
+                        re.MULTILINE).group(1).split()
+    assert command[0] == 'tools/analysis/compare_methods.py'
+    assert '--report-only' in command and '--runs-dir' in command
+    out = tmp_path / table
+    command[command.index('--out') + 1] = str(out)
+    run_tool(*command)
+    drop = lambda t: [line for line in t.splitlines()  # noqa: E731
+                      if not line.startswith(('Produced by', '!['))]
+    assert drop(out.read_text()) == drop(committed)

@@ -1,0 +1,5 @@
+# AGM on the all-real AV-Digits variant (MNIST + FSDD speech), the same
+# settings as on the embedded variant (agm_resnet18_avdigits.py).
+_base_ = ['../joint/joint_concat_resnet18_avdigits-mnist-fsdd.py',
+          '../_base_/methods/agm.py']
+model = _base_.agm_model
