@@ -126,6 +126,24 @@ def test_headroom_table_picks_the_weak_modality_and_its_share():
         tool.headroom_table(results, 'joint')
 
 
+def test_the_weak_modality_is_the_one_joint_training_under_trains_most():
+    """Audio can have the lowest masked accuracy and still be the modality
+    that starves the other (it fits the training set and generalises
+    poorly): with both modalities' alone references, the choice is the
+    largest gap to alone, not the lowest masked accuracy."""
+    tool = load_compare_tool()
+    ensemble = {'test/accuracy/top1': 88, 'test/acc_audio_mask': 57,
+                'test/acc_visual_mask': 91}
+    results = {'a/joint.py': [run_result(85, 53, 67)],
+               'a/unimodal_ensemble_x.py': [ensemble]}
+    text = '\n'.join(tool.headroom_table(results, 'joint'))
+    # Gaps: audio 57 - 53 = 4, visual 91 - 67 = 24.
+    assert 'Weak modality: **visual** (largest gap' in text
+    assert 'Headroom (masked): 24.0 points' in text
+    assert 'Fused headroom: unimodal_ensemble_x 88.0 against joint 85.0: ' \
+        '+3.0 points' in text
+
+
 def test_a_cell_says_how_many_runs_logged_it():
     tool = load_compare_tool()
     # Sample std (ddof = 1): sqrt(((1 - 2)^2 + (3 - 2)^2) / 1) = 1.41.
@@ -181,3 +199,45 @@ def test_a_committed_table_regenerates_from_its_committed_records(
     drop = lambda t: [line for line in t.splitlines()  # noqa: E731
                       if not line.startswith(('Produced by', '!['))]
     assert drop(out.read_text()) == drop(committed)
+
+
+README_METHODS = {
+    'joint training (concat)': 'joint_concat', 'unimodal ensemble':
+    'unimodal_ensemble', 'AMST-ALT': 'amst-alt', 'MLA': 'mla', 'ARM': 'arm',
+    'modality dropout': 'modality_dropout', 'MMPareto': 'mmpareto',
+    'evidential (TMC)': 'evidential', 'OGM-GE': 'ogm-ge',
+    'sample-level valuation': 'valuation-sample', 'Greedy': 'greedy',
+    'AGM': 'agm', 'PMR': 'pmr'}
+
+
+def test_the_readme_headline_is_the_committed_table():
+    """Every cell of the README's headline table is the generated table's:
+    fused top-1, its interval, the paired difference and both p-values from
+    the paired table, the visual masked accuracy from the headroom table."""
+    readme = (REPO / 'README.md').read_text()
+    section = readme.split('### Headline: the all-real variant')[1]
+    section = section.split('\n### ')[0]
+    table = (REPO / 'docs' / 'results' / 'avdigits_mnist_fsdd.md').read_text()
+
+    def row(prefix, width):
+        lines = [line for line in table.splitlines()
+                 if line.startswith(f'| {prefix}_resnet18_avdigits-mnist-fsdd |')
+                 and line.count('|') == width + 1]
+        assert len(lines) == 1, (prefix, width)
+        return [c.strip() for c in lines[0].strip('|').split('|')]
+
+    rows = [line for line in section.splitlines()
+            if line.startswith('| ') and not line.startswith(('| method',
+                                                               '|---'))]
+    assert {r.split('|')[1].strip() for r in rows} == set(README_METHODS)
+    for line in rows:
+        cells = [c.strip().strip('*') for c in line.strip('|').split('|')]
+        prefix = README_METHODS[cells[0]]
+        paired = row(prefix, 8)   # config, seeds, fused, CI, Δ, CI, p, p
+        headroom = row(prefix, 7)  # config, fused, Δ, visual masked, ...
+        assert paired[1] == '5'
+        delta = ('–' if paired[4] == '–'
+                 else f'{paired[4]} {paired[5]}')
+        assert cells[1:6] == [paired[2], paired[3], delta, paired[6],
+                              paired[7]], cells[0]
+        assert cells[6] == headroom[3], cells[0]

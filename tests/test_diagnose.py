@@ -18,6 +18,18 @@ def load_tool():
     return tool
 
 
+def test_the_weak_modality_is_the_largest_gap_not_the_lowest_masked():
+    # The all-real AV-Digits pattern: audio lowest inside joint training,
+    # vision the one it starves (4 against 24 points below alone).
+    tool = load_tool()
+    joint = {'val/accuracy/top1': 85.0, 'val/acc_audio_mask': 53.0,
+             'val/acc_visual_mask': 67.0}
+    ensemble = {'val/accuracy/top1': 88.0, 'val/acc_audio_mask': 57.0,
+                'val/acc_visual_mask': 91.0}
+    d = tool.diagnosis(joint, ensemble, ['audio', 'visual'])
+    assert d['weak_modality'] == 'visual' and d['masked_headroom'] == 24.0
+
+
 def test_headrooms_from_the_two_references():
     tool = load_tool()
     joint = {'val/accuracy/top1': 80.0, 'val/acc_audio_mask': 75.0,

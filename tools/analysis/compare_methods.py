@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -280,6 +280,23 @@ def closed_share(value: Optional[float], joint: Optional[float],
     return f'{100 * (value - joint) / (alone - joint):.0f} %'
 
 
+def alone_reference(by_name: Dict[str, List[dict]],
+                    masked_keys: Dict[str, set],
+                    modality: str) -> Optional[Tuple[str, str]]:
+    """(config name, metric key) of ``modality`` trained alone: its own
+    unimodal config, else its member in a unimodal ensemble; None if the
+    set has neither."""
+    for name, keys in masked_keys.items():
+        if keys == {f'test/acc_{modality}_mask'}:
+            return name, 'test/accuracy/top1'
+    for name, runs in by_name.items():
+        key = f'test/acc_{modality}_mask'
+        if (name.startswith('unimodal_ensemble')
+                and mean_of(runs, key) is not None):
+            return name, key
+    return None
+
+
 def headroom_table(results: Dict[str, List[dict]], joint: str) -> List[str]:
     """The weak modality's headroom and the share each config closes.
 
@@ -299,29 +316,38 @@ def headroom_table(results: Dict[str, List[dict]], joint: str) -> List[str]:
     if len(masked) < 2:
         raise ValueError(f'{joint}: fewer than two masked accuracies; not a '
                          'multimodal model')
-    weak = min(masked, key=masked.get)
     masked_keys = {name: {k for r in runs for k in r
                           if re.match(r'^test/acc_\w+_mask$', k)}
                    for name, runs in by_name.items()}
-    unimodal = [name for name, keys in masked_keys.items()
-                if keys == {f'test/acc_{weak}_mask'}]
+    alone_refs = {m: alone_reference(by_name, masked_keys, m)
+                  for m in masked}
     ensembles = [name for name in by_name
                  if name.startswith('unimodal_ensemble')]
-    if unimodal:  # the weak modality's own config
-        alone_name, alone_key = unimodal[0], 'test/accuracy/top1'
-    elif ensembles:  # its member in the unimodal ensemble
-        alone_name, alone_key = ensembles[0], f'test/acc_{weak}_mask'
+    if all(alone_refs.values()):
+        # The modality joint training under-trains most: the largest gap
+        # between its accuracy alone and its masked accuracy in joint. The
+        # lowest masked accuracy can name the other one: a modality that
+        # dominates the optimisation but generalises poorly is both.
+        gaps = {m: mean_of(by_name[n], k) - masked[m]
+                for m, (n, k) in alone_refs.items()}
+        weak = max(gaps, key=gaps.get)
+        criterion = ('largest gap between its accuracy trained alone and '
+                     f'its masked accuracy in {joint}')
     else:
+        weak = min(masked, key=masked.get)
+        criterion = f'lowest masked accuracy in {joint}'
+    if alone_refs[weak] is None:
         raise ValueError(f'--headroom needs a unimodal {weak} config or a '
                          'unimodal ensemble in the set (the weak modality '
                          'trained alone)')
+    alone_name, alone_key = alone_refs[weak]
     alone_runs = by_name[alone_name]
     alone = mean_of(alone_runs, alone_key)
     alone_probe = mean_of(alone_runs, f'test/probe_{weak}')
     joint_fused = mean_of(by_name[joint], 'test/accuracy/top1')
     joint_probe = mean_of(by_name[joint], f'test/probe_{weak}')
-    lines = [f'Weak modality: **{weak}** (lowest masked accuracy in '
-             f'{joint}). Trained alone ({alone_name}): '
+    lines = [f'Weak modality: **{weak}** ({criterion}). '
+             f'Trained alone ({alone_name}): '
              f'{cell(values_of(alone_runs, alone_key))}'
              + (f', probe {alone_probe:.1f}' if alone_probe is not None
                 else '') +

@@ -5,8 +5,10 @@ joint training itself and the unimodal ensemble (each modality trained alone
 on its own loss, probabilities averaged; configs/unimodal_ensemble), then
 reports, on the **validation** split (the numbers a method choice may use):
 
-- which modality is weak: the one the joint model's fused head uses least
-  (lowest masked accuracy);
+- which modality is weak: the one joint training under-trains most (the
+  largest gap between its accuracy trained alone and its masked accuracy in
+  the joint model; the lowest masked accuracy can name the other one, when
+  a modality dominates the optimisation but generalises poorly);
 - its masked headroom: its accuracy trained alone (the ensemble's member)
   minus its masked accuracy inside the joint model; with ``--probe``, the
   same for a linear probe on each frozen encoder;
@@ -103,8 +105,8 @@ def diagnosis(joint: Dict[str, float], ensemble: Dict[str, float],
               modalities: List[str]) -> dict:
     """The headrooms, from the two references' validation metrics."""
     masked = {m: joint[f'val/acc_{m}_mask'] for m in modalities}
-    weak = min(masked, key=masked.get)
     alone = {m: ensemble[f'val/acc_{m}_mask'] for m in modalities}
+    weak = max(modalities, key=lambda m: alone[m] - masked[m])
     out = {
         'weak_modality': weak,
         'joint_fused': joint['val/accuracy/top1'],
@@ -147,8 +149,8 @@ def report(d: dict, command: str) -> str:
                'method has room' if d['fused_headroom'] > 0 else
                'joint training is not below the unimodal ensemble: it '
                'already uses both modalities as well as separate models do')
-    lines += ['', f'Weak modality: **{weak}** (lowest masked accuracy in '
-              f"the joint model); {d['masked_headroom']:.1f} points below "
+    lines += ['', f'Weak modality: **{weak}** (the one the joint model '
+              f"under-trains most): {d['masked_headroom']:.1f} points below "
               'itself trained alone. Joint model Shapley shares: '
               f'{shares}.', '', f'Verdict: {verdict}.', '',
               '![validation curves](curves.png)', '']
