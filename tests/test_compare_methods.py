@@ -181,6 +181,7 @@ def test_headroom_reads_the_weak_member_of_an_ensemble():
 
 
 @pytest.mark.parametrize('table', ['avdigits_headroom.md',
+                                   'avdigits_presets.md',
                                    'avdigits_mnist_fsdd.md'])
 def test_a_committed_table_regenerates_from_its_committed_records(
         table, tmp_path):
@@ -241,3 +242,8 @@ def test_the_readme_headline_is_the_committed_table():
         assert cells[1:6] == [paired[2], paired[3], delta, paired[6],
                               paired[7]], cells[0]
         assert cells[6] == headroom[3], cells[0]
+    # ARM's README quotes the same row.
+    arm_readme = (REPO / 'configs' / 'arm' / 'README.md').read_text()
+    assert f"ARM's fused test top-1 is {row('arm', 8)[2]} against joint " \
+        f"training's {row('joint_concat', 8)[2]}" in arm_readme.replace(
+            '\n', ' ')
