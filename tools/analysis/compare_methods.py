@@ -280,8 +280,17 @@ def closed_share(value: Optional[float], joint: Optional[float],
     return f'{100 * (value - joint) / (alone - joint):.0f} %'
 
 
+def weak_modality(masked: Dict[str, float], alone: Dict[str, float]) -> str:
+    """The modality joint training under-trains most: the largest gap
+    between its accuracy trained alone and its masked accuracy inside the
+    joint model. The lowest masked accuracy can name the other one: a
+    modality that dominates the optimisation but generalises poorly is
+    both. Also the rule of tools/analysis/diagnose.py."""
+    return max(masked, key=lambda m: alone[m] - masked[m])
+
+
 def alone_reference(by_name: Dict[str, List[dict]],
-                    masked_keys: Dict[str, set],
+                    masked_keys: Dict[str, set], ensembles: List[str],
                     modality: str) -> Optional[Tuple[str, str]]:
     """(config name, metric key) of ``modality`` trained alone: its own
     unimodal config, else its member in a unimodal ensemble; None if the
@@ -289,10 +298,9 @@ def alone_reference(by_name: Dict[str, List[dict]],
     for name, keys in masked_keys.items():
         if keys == {f'test/acc_{modality}_mask'}:
             return name, 'test/accuracy/top1'
-    for name, runs in by_name.items():
-        key = f'test/acc_{modality}_mask'
-        if (name.startswith('unimodal_ensemble')
-                and mean_of(runs, key) is not None):
+    key = f'test/acc_{modality}_mask'
+    for name in ensembles:
+        if mean_of(by_name[name], key) is not None:
             return name, key
     return None
 
@@ -319,18 +327,13 @@ def headroom_table(results: Dict[str, List[dict]], joint: str) -> List[str]:
     masked_keys = {name: {k for r in runs for k in r
                           if re.match(r'^test/acc_\w+_mask$', k)}
                    for name, runs in by_name.items()}
-    alone_refs = {m: alone_reference(by_name, masked_keys, m)
-                  for m in masked}
     ensembles = [name for name in by_name
                  if name.startswith('unimodal_ensemble')]
+    alone_refs = {m: alone_reference(by_name, masked_keys, ensembles, m)
+                  for m in masked}
     if all(alone_refs.values()):
-        # The modality joint training under-trains most: the largest gap
-        # between its accuracy alone and its masked accuracy in joint. The
-        # lowest masked accuracy can name the other one: a modality that
-        # dominates the optimisation but generalises poorly is both.
-        gaps = {m: mean_of(by_name[n], k) - masked[m]
-                for m, (n, k) in alone_refs.items()}
-        weak = max(gaps, key=gaps.get)
+        weak = weak_modality(masked, {m: mean_of(by_name[n], k)
+                                      for m, (n, k) in alone_refs.items()})
         criterion = ('largest gap between its accuracy trained alone and '
                      f'its masked accuracy in {joint}')
     else:

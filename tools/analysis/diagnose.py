@@ -39,7 +39,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from compare_methods import probe_at_best, train_and_test  # noqa: E402
+from compare_methods import (probe_at_best, train_and_test,  # noqa: E402
+                             weak_modality)
 from mmengine.config import Config  # noqa: E402
 
 ENSEMBLE_BASE = REPO / 'configs' / '_base_' / 'methods' / \
@@ -106,7 +107,7 @@ def diagnosis(joint: Dict[str, float], ensemble: Dict[str, float],
     """The headrooms, from the two references' validation metrics."""
     masked = {m: joint[f'val/acc_{m}_mask'] for m in modalities}
     alone = {m: ensemble[f'val/acc_{m}_mask'] for m in modalities}
-    weak = max(modalities, key=lambda m: alone[m] - masked[m])
+    weak = weak_modality(masked, alone)
     out = {
         'weak_modality': weak,
         'joint_fused': joint['val/accuracy/top1'],
