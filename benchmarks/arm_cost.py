@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
@@ -104,8 +105,8 @@ def epoch_ratio(args) -> dict:
     arm = build_model(args.width, dict(
         type='ARMBalancer', feature_weights=dict(start_epoch=0),
         minmax_loss=dict(start_epoch=0)))
-    arm.balancer.attach_hook(warmup_epochs=0)
-    arm.balancer.set_epoch(1)
+    arm.balancer.set_warmup(warmup_epochs=0)
+    MessageHub.get_current_instance().update_info('epoch', 1)
     optims = {
         name: OptimWrapper(torch.optim.SGD(m.parameters(), lr=0.01,
                                            momentum=0.9))

@@ -13,8 +13,9 @@ times; the ratio of the median step times, method / joint, is reported.
 A config that fails to build or to step is reported as ``failed: <error>``.
 
 Scope: the training step only, with the state that each method's epoch-level
-hook would have given its balancer (ARM: hook attached and the epoch; MLA:
-the epoch length; PMR: prototypes from one batch) set by hand. The hooks'
+hook would have given its balancer (ARM: its warm-up, and the epoch in the
+message hub; MLA: the epoch length; PMR: prototypes from one batch) set by
+hand. The hooks'
 epoch-level passes (ARMHook's valuation, PMRHook's prototypes, the modality
 valuation hooks) and the data pipeline are not in this measure: arm_cost.py
 measures ARM's, and end-to-end runs (tools/analysis/compare_methods.py)

@@ -193,15 +193,15 @@ def emulate_epoch_hooks(model, batches: Sequence[dict], epoch_length: int,
     """Give the balancer the state its method's hook sets in a run.
 
     Duck-typed, so that a balancer written later needs no change here:
-    ``attach_hook`` (ARMHook, with the config's warm-up from ``hooks``),
-    ``epoch_length`` (MLAHook), prototypes
+    ``set_warmup`` (ARMHook, with the config's warm-up from ``hooks``),
+    ``epoch_length`` (what the message hub gives MLA in a run), prototypes
     (PMRHook, here from the first batch instead of 10 % of the train split).
     """
     balancer = model.balancer
-    if hasattr(balancer, 'attach_hook'):
+    if hasattr(balancer, 'set_warmup'):
         warmup = next((h.get('warmup_epochs', 5) for h in hooks
                        if str(h.get('type')).endswith('ARMHook')), 5)
-        balancer.attach_hook(warmup)
+        balancer.set_warmup(warmup)
     if hasattr(balancer, 'epoch_length'):
         balancer.epoch_length = epoch_length
     if hasattr(balancer, 'update_prototypes') and hasattr(
@@ -211,10 +211,9 @@ def emulate_epoch_hooks(model, batches: Sequence[dict], epoch_length: int,
 
 
 def set_epoch(model, epoch: int) -> None:
-    """The epoch as mmengine's RuntimeInfoHook (and ARMHook) record it."""
+    """The epoch as mmengine's RuntimeInfoHook records it (every balancer
+    reads it from the message hub)."""
     MessageHub.get_current_instance().update_info('epoch', epoch)
-    if hasattr(model.balancer, 'set_epoch'):
-        model.balancer.set_epoch(epoch)
 
 
 def build_trainable(path: Path, width: int, batches: Sequence[dict],

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import torch
+from mmengine.logging import MessageHub
 from mmpretrain.structures import DataSample
 
 from armlab.balancers.arm import (contribution_weights,
@@ -39,9 +40,17 @@ def samples(labels):
     return [DataSample().set_gt_label(int(y)) for y in labels]
 
 
+@pytest.fixture(autouse=True)
+def reset_hub_epoch():
+    """ARM reads the epoch where mmengine's RuntimeInfoHook records it;
+    each test starts and ends at epoch 0."""
+    yield
+    MessageHub.get_current_instance().update_info('epoch', 0)
+
+
 def train(model, inputs, labels, steps=60, epoch=5):
-    model.balancer.attach_hook(warmup_epochs=5)  # as ARMHook's default
-    model.balancer.set_epoch(epoch)
+    model.balancer.set_warmup(warmup_epochs=5)  # as ARMHook's default
+    MessageHub.get_current_instance().update_info('epoch', epoch)
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     model.train()
     for _ in range(steps):
@@ -110,7 +119,7 @@ def test_minmax_loss_is_added_and_follows_its_definition():
                            feature_weights=dict(enable=False),
                            minmax_loss=dict(loss_weight=0.5,
                                             temperature=2.0)))
-    model.balancer.attach_hook(warmup_epochs=5)
+    model.balancer.set_warmup(warmup_epochs=5)
     losses = model.loss(inputs, samples(labels))
     feats = model.extract_feat(inputs)
     masked = model.masked_logits(feats, [('audio', ), ('visual', )])
@@ -208,6 +217,24 @@ def test_contributions_load_into_a_fresh_balancer():
 
 
 
+def test_the_epoch_is_the_message_hubs_and_old_checkpoints_still_load():
+    """No hook tells ARM the epoch: the feature weights start when mmengine's
+    RuntimeInfoHook reaches start_epoch. A checkpoint of the version that
+    kept the epoch in a buffer loads (the stale epoch is dropped)."""
+    inputs, labels = dominance_data()
+    model = mlp_model(dict(type='ARMBalancer',
+                           feature_weights=dict(start_epoch=3)))
+    train(model, inputs, labels, steps=30, epoch=2)  # sets the hub's epoch
+    assert torch.equal(model.modality_weights, torch.ones(2))
+    train(model, inputs, labels, steps=30, epoch=3)
+    assert not torch.equal(model.modality_weights, torch.ones(2))
+    old = {**model.state_dict(), 'balancer.epoch': torch.tensor(7)}
+    fresh = mlp_model()
+    fresh.load_state_dict(old)  # strict: no unexpected key
+    torch.testing.assert_close(fresh.balancer.contributions,
+                               model.balancer.contributions)
+
+
 def test_hook_tells_the_sampler_the_batch_size():
     # A re-sampling plan changes the epoch length; the sampler needs the
     # batch size to keep the last training batch from holding one item.
@@ -241,7 +268,7 @@ def test_feature_weights_start_at_the_hooks_warmup_by_default():
 
     model = mlp_model()
     assert model.balancer.fw['start_epoch'] is None
-    with pytest.raises(RuntimeError, match='no ARMHook has set it'):
+    with pytest.raises(RuntimeError, match='no ARMHook is in custom_hooks'):
         model.balancer._active(model.balancer.fw)
     assert attach(model, 3) == 3
     explicit = mlp_model(dict(type='ARMBalancer',

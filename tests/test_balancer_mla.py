@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
@@ -27,7 +28,7 @@ def tiny_model(fusion='SharedHeadFusion', **balancer):
         num_classes=K,
         balancer=dict(type='MLABalancer', **balancer),
         data_preprocessor=dict(type='mmengine.BaseDataPreprocessor'))
-    model.balancer.epoch_length = 4  # what MLAHook sets
+    model.balancer.epoch_length = 4  # as a run of 4 batches per epoch
     return model
 
 
@@ -134,23 +135,33 @@ def test_requirements_are_checked():
         model = tiny_model(fusion='ConcatFusion')
         model.train_step(batch(), SpyOptimWrapper(model))
     model = tiny_model()
-    model.balancer.epoch_length = None
-    with pytest.raises(RuntimeError, match='MLAHook'):
+    model.balancer.epoch_length = None  # and no run in the message hub:
+    hub = MessageHub.get_current_instance()
+    hub.update_info('max_iters', None)
+    with pytest.raises(RuntimeError, match='epoch length'):
         model.train_step(batch(), SpyOptimWrapper(model))
     with pytest.raises(ValueError, match='fixed_weights'):
         MLABalancer(inference='fixed')
 
 
-def test_hook_sets_inference_and_epoch_length():
+def test_hook_sets_inference_and_the_epoch_length_is_the_runs():
     model = tiny_model(inference='fixed',
                        fixed_weights=dict(audio=0.3, visual=0.7))
     runner = SimpleNamespace(model=model, train_dataloader=[0] * 7)
     assert model.fusion.combine == 'sum'
     MLAHook().before_run(runner)
-    MLAHook().before_train(runner)
     assert model.fusion.combine == 'fixed'
     assert model.fusion.fixed_weights == (0.3, 0.7)
-    assert model.balancer.epoch_length == 7
+    # alpha_t's epoch length: what RuntimeInfoHook records, 21 / 3 = 7.
+    hub = MessageHub.get_current_instance()
+    hub.update_info('max_iters', 21)
+    hub.update_info('max_epochs', 3)
+    hub.update_info('iter', 10)  # batch 3 of epoch 1
+    model.balancer.epoch_length = None
+    assert model.balancer.alpha_t() == pytest.approx(
+        model.balancer.alpha ** (1 + 3 / 7))
+    hub.update_info('max_iters', None)
+    hub.update_info('iter', 0)
     with pytest.raises(TypeError, match='MLABalancer'):
         MLAHook().before_run(SimpleNamespace(model=SimpleNamespace(
             balancer=None)))

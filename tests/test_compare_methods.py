@@ -247,3 +247,40 @@ def test_the_readme_headline_is_the_committed_table():
     assert f"ARM's fused test top-1 is {row('arm', 8)[2]} against joint " \
         f"training's {row('joint_concat', 8)[2]}" in arm_readme.replace(
             '\n', ' ')
+
+
+def test_skip_existing_resumes_from_a_record_made_with_the_same_options(
+        tmp_path, monkeypatch):
+    """A fresh clone has the committed records but no work dirs: a run with a
+    record of the same options is read back, any other is trained."""
+    import argparse
+
+    from armlab.evaluation.run_records import record_path, write_record
+    tool = load_compare_tool()
+    trained = []
+    monkeypatch.setattr(tool, 'train_and_test', lambda config, seed, wd, o:
+                        trained.append(seed) or {'test/accuracy/top1': 1.0})
+    monkeypatch.setattr(tool, 'probe_at_best', lambda *a: {})
+    monkeypatch.setattr(tool, 'save_json', lambda *a: None)
+    opts = ['train_dataloader.dataset.preset=complementary']
+    write_record(record_path(str(tmp_path), 'complementary', 'joint', 0),
+                 config='configs/joint.py', preset='complementary', seed=0,
+                 cfg_options=opts, metrics={'test/accuracy/top1': 75.0},
+                 test_correct=[1, 1, 0, 1], commit={'commit': 'c' * 40,
+                                                    'dirty': False},
+                 machine='m', command='c')
+    args = argparse.Namespace(runs_dir=str(tmp_path), report_only=False,
+                              skip_existing=True, probe=False,
+                              work_root=str(tmp_path / 'work'),
+                              retest_stale=False, command='c')
+    got = tool.load_run(args, 'configs/joint.py', 'complementary', 0,
+                        'configs/joint.py', opts)
+    assert got['test/accuracy/top1'] == 75.0 and trained == []
+    assert list(got['test_correct']) == [1, 1, 0, 1]
+    # Other options (or a probe the record lacks): trained again.
+    tool.load_run(args, 'configs/joint.py', 'complementary', 0,
+                  'configs/joint.py', opts + ['optim_wrapper.optimizer.lr=1'])
+    args.probe = True
+    tool.load_run(args, 'configs/joint.py', 'complementary', 0,
+                  'configs/joint.py', opts)
+    assert trained == [0, 0]

@@ -245,3 +245,20 @@ def test_cli_tools_extract_resume_and_report_failures(clips, tmp_path,
         [str(tmp_path / 'au'), '--out', str(tmp_path / 'spec'),
          '--front-end', 'cremad_stft', '--workers', '0', '--no-progress'])
     assert np.load(tmp_path / 'spec' / 'a' / 'one.npy').shape == (257, 188)
+
+
+def test_runner_takes_jobs_from_a_generator_as_it_needs_them(tmp_path):
+    # AV-Digits' build hands the runner one job per sample, each with its
+    # decoded utterance: they must not all be drawn (and held) at once.
+    def jobs():
+        for k in range(8):
+            written = len(list(tmp_path.glob('*.npy')))
+            assert written >= k - 2, f'job {k} drawn with {written} done'
+            yield Job(f'k{k}', (), (str(tmp_path / f'{k}.npy'), False))
+    report = run_jobs(_write_or_fail, jobs(), stage='t', workers=1,
+                      progress=False, total=8)
+    assert sorted(report.results) == [f'k{k}' for k in range(8)]
+    with pytest.raises(ValueError, match="duplicate job key 'k0'"):
+        run_jobs(_write_or_fail, [Job('k0', (), (str(tmp_path / 'a.npy'),
+                                                  False))] * 2,
+                 stage='t', progress=False)

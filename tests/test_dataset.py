@@ -196,3 +196,21 @@ def test_modality_without_path(root):
     ann = _write_json(root, [item])
     ds = MultimodalDataset(ann, data_root=root, modalities=('audio', ))
     assert 'audio_path' not in ds.get_data_info(0)
+
+
+def test_av_clip_dataset_gives_every_sample_its_clip_shape(tmp_path):
+    ann = tmp_path / 'ann.csv'
+    (tmp_path / 'a.wav').write_bytes(b'')
+    (tmp_path / 'v').mkdir()
+    ann.write_text('sample_id,label,audio,visual\ns0,0,a.wav,v\n')
+    ds = DATASETS.build(dict(type='AVClipDataset', ann_file=str(ann),
+                             data_root=str(tmp_path), num_frames=3,
+                             spec_shape=(257, 188),
+                             metainfo=dict(classes=['x'])))
+    info = ds.get_data_info(0)
+    assert info['num_frames'] == 3 and info['spec_shape'] == (257, 188)
+    for bad in (dict(num_frames=0), dict(spec_shape=(257, ))):
+        with pytest.raises(ValueError, match='AVClipDataset'):
+            DATASETS.build(dict(type='AVClipDataset', ann_file=str(ann),
+                                data_root=str(tmp_path),
+                                metainfo=dict(classes=['x']), **bad))

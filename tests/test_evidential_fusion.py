@@ -211,4 +211,6 @@ def test_config_trains_and_tests_end_to_end(tiny_root, tmp_path):
     found = re.search(r"'accuracy/top1': ([0-9.]+)", proc.stdout)
     assert found, proc.stdout[-2000:]
     print(f'evidential tiny test accuracy: {found.group(1)} %')
+    # 20 test samples in the tiny build: a multiple of 5 %.
     assert 0.0 <= float(found.group(1)) <= 100.0
+    assert float(found.group(1)) % 5 == pytest.approx(0, abs=1e-4)

@@ -45,7 +45,11 @@ def test_linear_probe_tool(tiny_root, tmp_path):
                     tmp_path / 'epoch_1.pth', '--out', out,
                     '--cfg-options', *opts)
     result = json.loads(out.read_text())
-    assert 'linear probe:' in proc.stdout
+    printed = json.loads(proc.stdout.split('linear probe: ', 1)[1]
+                         .splitlines()[0])
+    assert printed == result
     assert result['num_train'] == 60 and result['num_test'] == 20
     for m in ('audio', 'visual'):
+        # An accuracy over 20 test samples is a multiple of 5 %.
         assert 0 <= result[f'probe_{m}'] <= 100
+        assert result[f'probe_{m}'] % 5 == pytest.approx(0, abs=1e-6)

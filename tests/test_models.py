@@ -3,6 +3,7 @@ import pytest
 import torch
 from mmpretrain.structures import DataSample
 
+from armlab.models.classifiers.multimodal import configured_modalities
 from armlab.models import (BaseFusion, ConcatFusion, FiLMFusion, FrameResNet, GatedFusion,
                            MultimodalClassifier, SpectrogramResNet, SumFusion)
 from armlab.registry import MODELS
@@ -268,6 +269,29 @@ def test_unimodal_classifier():
         data_preprocessor=dict(type='mmengine.BaseDataPreprocessor'))
     out = model(dict(audio=torch.randn(2, 1, 16, 12)), mode='tensor')
     assert out.shape == (2, K)
+
+
+def test_modalities_select_the_encoders_and_their_statistics():
+    # What configs/unimodal/ does with a joint config: nothing copied.
+    two = dict(audio=dict(type='SpectrogramResNet', base_channels=4),
+               visual=dict(type='FrameResNet', base_channels=4))
+    stats = dict(type='MultimodalDataPreprocessor', modalities=dict(
+        audio=dict(mean=[0.5], std=[2.0]), visual=dict()))
+    model = MultimodalClassifier(encoders=two, fusion=dict(type='ConcatFusion'),
+                                 num_classes=K, data_preprocessor=stats,
+                                 modalities=('audio', ))
+    assert model.modalities == ('audio', ) and list(model.encoders) == [
+        'audio']
+    assert model.data_preprocessor.modalities == ('audio', )
+    assert float(model.data_preprocessor.audio_std) == 2.0
+    out = model(dict(audio=torch.randn(2, 1, 16, 12)), mode='tensor')
+    assert out.shape == (2, K)
+    assert configured_modalities(dict(encoders=two, modalities=['visual'])) \
+        == ('visual', )
+    assert configured_modalities(dict(encoders=two)) == ('audio', 'visual')
+    with pytest.raises(ValueError, match="no encoder for \\['text'\\]"):
+        MultimodalClassifier(encoders=two, fusion=dict(type='ConcatFusion'),
+                             num_classes=K, modalities=('text', ))
 
 
 def test_classifier_builds_from_registry():

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from conftest import run_tool
-from helpers.raw_media import (check_prepared, corrupt, digit_clips, load_tool,
+from helpers.raw_media import (check_prepared, read_through_config, corrupt, digit_clips, load_tool,
                                train_one_epoch, write_video)
 
 CATEGORIES = ['Church bell', 'Male speech, man speaking', 'Dog']
@@ -78,3 +78,9 @@ def test_malformed_list_line_is_named(tmp_path):
 
 def test_one_training_epoch_on_the_prepared_data(prepared, tmp_path):
     train_one_epoch('ave', prepared, tmp_path, train_batch=2)
+
+
+def test_the_dataset_config_reads_the_prepared_clips(prepared):
+    inputs = read_through_config(prepared, 'ave')['inputs']
+    assert tuple(inputs['audio'].shape[-2:]) == (257, 1004)
+    assert inputs['visual'].shape[1] == 3  # (C, T, H, W): the config's T

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import run_tool
-from helpers.raw_media import (check_prepared, corrupt, digit_clips, load_tool,
+from helpers.raw_media import (check_prepared, read_through_config, corrupt, digit_clips, load_tool,
                                mtimes, train_one_epoch,
                                write_video, write_wav)
 
@@ -126,3 +126,9 @@ def test_list_label_must_match_the_clip_name(tmp_path):
 def test_one_training_epoch_on_the_prepared_data(prepared, tmp_path):
     out, _, _ = prepared
     train_one_epoch('cremad', out, tmp_path, train_batch=3)
+
+
+def test_the_dataset_config_reads_the_prepared_clips(prepared):
+    inputs = read_through_config(prepared[0], 'cremad')['inputs']
+    assert tuple(inputs['audio'].shape[-2:]) == (257, 188)
+    assert inputs['visual'].shape[1] == 1  # (C, T, H, W): the config's T

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from conftest import run_tool
-from helpers.raw_media import (check_prepared, corrupt, digit_clips, load_tool,
+from helpers.raw_media import (check_prepared, read_through_config, corrupt, digit_clips, load_tool,
                                train_one_epoch, write_video)
 
 KS_CLASSES = load_tool('prepare_kinetics_sounds').KS_CLASSES
@@ -92,3 +92,9 @@ def test_unknown_class_in_a_list_is_named(tmp_path):
 
 def test_one_training_epoch_on_the_prepared_data(prepared, tmp_path):
     train_one_epoch('kinetics_sounds', prepared, tmp_path, train_batch=5)
+
+
+def test_the_dataset_config_reads_the_prepared_clips(prepared):
+    inputs = read_through_config(prepared, 'kinetics_sounds')['inputs']
+    assert tuple(inputs['audio'].shape[-2:]) == (128, 1024)
+    assert inputs['visual'].shape[1] == 3  # (C, T, H, W): the config's T

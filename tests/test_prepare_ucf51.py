@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import run_tool
-from helpers.raw_media import (check_prepared, corrupt, digit_clips, load_tool,
+from helpers.raw_media import (check_prepared, read_through_config, corrupt, digit_clips, load_tool,
                                mtimes, train_one_epoch, write_video)
 
 CLASSES = ['ApplyEyeMakeup', 'Drumming', 'PlayingCello']
@@ -87,3 +87,9 @@ def test_missing_class_index_is_named(tmp_path):
 
 def test_one_training_epoch_on_the_prepared_data(prepared, tmp_path):
     train_one_epoch('ucf51', prepared[0], tmp_path, train_batch=4)
+
+
+def test_the_dataset_config_reads_the_prepared_clips(prepared):
+    inputs = read_through_config(prepared[0], 'ucf51')['inputs']
+    assert tuple(inputs['audio'].shape[-2:]) == (129, 626)
+    assert inputs['visual'].shape[1] == 3  # (C, T, H, W): the config's T

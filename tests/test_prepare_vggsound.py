@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import run_tool
-from helpers.raw_media import (check_prepared, corrupt, digit_clips, load_tool,
+from helpers.raw_media import (check_prepared, read_through_config, corrupt, digit_clips, load_tool,
                                train_one_epoch, write_video)
 
 LABELS = ['dog barking', 'church bell ringing', 'male speech, man speaking']
@@ -69,3 +69,9 @@ def test_bad_split_value_is_named(tmp_path):
 
 def test_one_training_epoch_on_the_prepared_data(prepared, tmp_path):
     train_one_epoch('vggsound', prepared[0], tmp_path, train_batch=5)
+
+
+def test_the_dataset_config_reads_the_prepared_clips(prepared):
+    inputs = read_through_config(prepared[0], 'vggsound')['inputs']
+    assert tuple(inputs['audio'].shape[-2:]) == (129, 626)
+    assert inputs['visual'].shape[1] == 3  # (C, T, H, W): the config's T

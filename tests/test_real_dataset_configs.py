@@ -16,6 +16,7 @@ from mmengine.config import Config
 
 from armlab.balancers.ogm_ge import conv_kernels
 from armlab.datasets.train_eval import train_eval_loader_cfg
+from armlab.models.classifiers.multimodal import configured_modalities
 from armlab.registry import MODELS
 
 CONFIGS_DIR = Path(__file__).resolve().parents[1] / 'configs'
@@ -116,15 +117,17 @@ def test_every_method_has_real_benchmark_configs():
 def test_config_is_wired_to_its_dataset(path):
     cfg, ds = load(path), dataset_of(path)
     data = dataset_cfg(ds)
-    encoders = set(cfg.model.encoders)
+    encoders = set(configured_modalities(cfg.model))
     assert encoders <= dataset_modalities(ds)
     if path.parent.name == 'unimodal':
         assert len(encoders) == 1 and path.stem.startswith(
             f'unimodal_{next(iter(encoders))}_')
     else:
         assert encoders == dataset_modalities(ds)
-    # Normalisation statistics for exactly the encoded modalities.
-    assert set(cfg.model.data_preprocessor.modalities) == encoders
+    # Normalisation statistics for every encoder the config names (a
+    # unimodal config keeps the joint one's and selects with modalities).
+    assert set(cfg.model.data_preprocessor.modalities) == set(
+        cfg.model.encoders)
 
     # Modality names in the method's settings are the model's modalities.
     settings = [cfg.model.get('balancer'), cfg.model.get('fusion'),
@@ -138,13 +141,14 @@ def test_config_is_wired_to_its_dataset(path):
     assert train_eval.dataset.pipeline == data.test_pipeline
     assert train_eval.dataset.ann_file == \
         data.train_dataloader.dataset.ann_file
-    assert train_eval.dataset.data_root == data.data_root
+    data_root = data.train_dataloader.dataset.data_root
+    assert train_eval.dataset.data_root == data_root
     assert train_eval.sampler.get('shuffle') is False
     assert 'train_eval_dataloader' not in cfg  # derived, never spelt out
     for hook in cfg.get('custom_hooks', []):
         assert 'dataloader' not in hook, hook.type  # the derived one
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        assert cfg[name].dataset.data_root == data.data_root, name
+        assert cfg[name].dataset == data[name].dataset, name
 
     # Windows, warm-ups and skip factors fit in the schedule.
     max_epochs = cfg.train_cfg.max_epochs

@@ -108,6 +108,27 @@ def test_load_spectrogram(tmp_path):
         LoadSpectrogram()(dict(audio_spec_path=str(junk)))
 
 
+def test_the_clip_shape_comes_from_the_sample_when_the_step_has_none(
+        tmp_path):
+    # AVClipDataset puts num_frames / spec_shape in every sample; the steps
+    # of configs/_base_/datasets/av_clips.py carry neither.
+    spec = str(tmp_path / 's.npy')
+    np.save(spec, np.ones((4, 5), np.float32))
+    LoadSpectrogram()(dict(audio_spec_path=spec, spec_shape=(4, 5)))
+    with pytest.raises(ValueError, match=r'expected \(4, 6\)'):
+        LoadSpectrogram()(dict(audio_spec_path=spec, spec_shape=(4, 6)))
+    # The step's own shape wins over the sample's.
+    LoadSpectrogram(expected_shape=(4, 5))(
+        dict(audio_spec_path=spec, spec_shape=(4, 6)))
+    folder = _frame_folder(str(tmp_path), 12, fmt='frame_{}')
+    out = SampleFrames(num_frames=None, test_mode=True)(
+        dict(visual_path=folder, num_frames=4))
+    assert len(out['visual_frame_paths']) == 4
+    with pytest.raises(KeyError, match="sample 'x'.*'num_frames'"):
+        SampleFrames(num_frames=None)(dict(visual_path=folder,
+                                           sample_id='x'))
+
+
 # ----------------------------------------------------------------- frames
 def test_tsn_test_mode_centres():
     # Segments of 10 frames into 3: [0,3) [3,6) [6,10) -> centres 1, 4, 8.

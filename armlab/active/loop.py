@@ -38,6 +38,7 @@ from tqdm import tqdm
 from armlab.datasets.train_eval import train_eval_loader_cfg
 from armlab.evaluation.training_valuation import TrainingSetValuation
 from armlab.fileio.atomic_local import write_atomic
+from armlab.models.classifiers.multimodal import configured_modalities
 from armlab.registry import DATASETS
 from armlab.utils.seeding import draw_seed
 from . import round0
@@ -88,7 +89,7 @@ class ActiveLearningLoop:
         self.after_round = after_round
         self.strategy: AcquisitionStrategy = build_strategy(
             settings.strategy_cfg)
-        self.modalities = tuple(cfg.model.encoders)
+        self.modalities = configured_modalities(cfg.model)
         dataset = DATASETS.build(cfg.train_dataloader.dataset)
         self.sample_ids = [str(dataset.get_data_info(i)['sample_id'])
                            for i in range(len(dataset))]

@@ -26,14 +26,13 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 import torch.nn.functional as F
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from armlab.evaluation.training_valuation import TrainingSetValuation
 from armlab.evaluation.valuation import (modality_information,
                                          pointwise_contributions)
 from armlab.registry import HOOKS, MODELS
-from .base import Balancer, all_reduce_mean, unwrap_model
+from .base import Balancer, all_reduce_mean
+from .sampling_plan_hook import SamplingPlanHook
 
 
 def contribution_weights(phi: torch.Tensor, gamma: float, max_weight: float,
@@ -96,29 +95,28 @@ class ARMBalancer(Balancer):
                              f"{self.mm['weighting']!r}")
         # Smoothed per-modality contributions Phi; sized on first use.
         self.register_buffer('contributions', torch.zeros(0))
-        self.register_buffer('epoch', torch.zeros((), dtype=torch.long))
-        self.hook_attached = False
 
-    # -- state set by ARMHook -----------------------------------------------
-    def attach_hook(self, warmup_epochs: int) -> None:
-        """Called by :class:`ARMHook` before training: the hook is there,
-        and the warm-up W is the feature weights' start unless the config
-        gives one."""
-        self.hook_attached = True
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # Checkpoints of earlier versions kept the epoch in a buffer; it now
+        # comes from the message hub like every balancer's.
+        state_dict.pop(prefix + 'epoch', None)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def set_warmup(self, warmup_epochs: int) -> None:
+        """The warm-up W of :class:`ARMHook` is the feature weights' start
+        unless the config gives one (so that W is stated once)."""
         if self.fw['start_epoch'] is None:
             self.fw['start_epoch'] = warmup_epochs
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch.fill_(epoch)
 
     def _active(self, cfg: dict) -> bool:
         if not cfg['enable']:
             return False
         if cfg['start_epoch'] is None:
-            raise RuntimeError('ARMBalancer: feature_weights.start_epoch is '
-                               "None (ARMHook's warm-up) but no ARMHook has "
-                               'set it')
-        return int(self.epoch) >= cfg['start_epoch']
+            raise RuntimeError(
+                "ARMBalancer: feature_weights.start_epoch is None (ARMHook's "
+                'warm-up), but no ARMHook is in custom_hooks to give it: add '
+                "dict(type='ARMHook') or set feature_weights.start_epoch")
+        return self.current_epoch() >= cfg['start_epoch']
 
     def update_contributions(self, model, phi: torch.Tensor,
                              momentum: Optional[float] = None) -> None:
@@ -136,10 +134,6 @@ class ARMBalancer(Balancer):
 
     # -- balancer interface -------------------------------------------------
     def losses(self, model, feats, logits, data_samples, losses):
-        if not self.hook_attached:
-            raise RuntimeError(
-                'ARMBalancer needs ARMHook in custom_hooks: it tells the '
-                'balancer the epoch and values the training set')
         labels = torch.cat([ds.gt_label for ds in data_samples])
         if self._active(self.fw) and self.fw['source'] == 'batch':
             detached = {m: f.detach() for m, f in feats.items()}
@@ -211,14 +205,15 @@ def repeat_plan(phi: np.ndarray, score: str = 'min', rule: str = 'tercile',
 
 
 @HOOKS.register_module()
-class ARMHook(Hook):
+class ARMHook(SamplingPlanHook):
     """ARM's epoch-level work: valuation of the training set and re-sampling.
 
     After every ``interval`` epochs from the end of the warm-up on, it runs
     the model in eval mode over the training split with the test-time
     pipeline (``dataloader``), computes per-sample pointwise contributions
     and the plug-in MI / CMI of the masked heads' predictions, logs them, and
-    sets the training sampler's plan for the next epoch.
+    sets the training sampler's plan for the next epoch (the frame, with
+    checkpointing, is :class:`SamplingPlanHook`'s).
 
     Args:
         dataloader: The valuation dataloader (the train split with the test
@@ -238,13 +233,14 @@ class ARMHook(Hook):
         seed: Seed of the subset and mask draws (with the epoch).
     """
 
+    checkpoint_key = 'arm_hook'
+    no_plan_hint = '; set resample=dict(enable=False) to switch it off'
+
     @staticmethod
     def required_sampler(hook_cfg: dict):
         """The sampler re-sampling needs (none when it is off)."""
         resample = hook_cfg.get('resample') or {}
         return 'ResamplingSampler' if resample.get('enable', True) else None
-
-    priority = 'NORMAL'
 
     def __init__(self,
                  dataloader='train_eval_dataloader',
@@ -257,9 +253,7 @@ class ARMHook(Hook):
                  seed: int = 0):
         if not 0 < subset <= 1:
             raise ValueError(f'ARMHook subset must be in (0, 1], got {subset}')
-        self.dataloader_cfg = dataloader
-        self.warmup_epochs = warmup_epochs
-        self.interval = interval
+        super().__init__(dataloader, warmup_epochs, interval)
         self.subset = subset
         self.resample = dict(enable=True, score='min', rule='tercile',
                              p_mask=1.0)
@@ -267,39 +261,18 @@ class ARMHook(Hook):
         self.feature_weight_momentum = feature_weight_momentum
         self.miller_madow = miller_madow
         self.seed = seed
-        self._valuation = TrainingSetValuation(dataloader, owner='ARMHook')
-        self._phi: Optional[np.ndarray] = None
-        self._plan: Optional[dict] = None
         self._warned = False
 
-    # -- wiring -------------------------------------------------------------
-    def before_train(self, runner: Runner) -> None:
-        model = unwrap_model(runner.model)
+    def makes_plan(self) -> bool:
+        return bool(self.resample['enable'])
+
+    def check_model(self, model) -> None:
         if not isinstance(model.balancer, ARMBalancer):
             raise TypeError('ARMHook needs model.balancer = ARMBalancer, got '
                             f'{type(model.balancer).__name__}')
-        model.balancer.attach_hook(self.warmup_epochs)
-        sampler = runner.train_dataloader.sampler
-        if self.resample['enable'] and not hasattr(sampler, 'set_plan'):
-            raise TypeError(
-                'ARM re-sampling needs train_dataloader.sampler = '
-                f'ResamplingSampler, got {type(sampler).__name__}; set '
-                'resample=dict(enable=False) to switch it off')
-        if hasattr(sampler, 'set_batch_size'):
-            sampler.set_batch_size(
-                getattr(runner.train_dataloader, 'batch_size', None))
-        if self._plan is not None:  # restored from a checkpoint
-            sampler.load_state_dict(self._plan)
+        model.balancer.set_warmup(self.warmup_epochs)
 
-    def before_train_epoch(self, runner: Runner) -> None:
-        unwrap_model(runner.model).balancer.set_epoch(runner.epoch)
-
-    def after_train_epoch(self, runner: Runner) -> None:
-        epoch = runner.epoch  # the epoch that just ended (0-based)
-        if epoch < self.warmup_epochs - 1 or \
-                (epoch + 1 - self.warmup_epochs) % self.interval:
-            return
-        model = unwrap_model(runner.model)
+    def value_and_plan(self, runner: Runner, model, epoch: int) -> None:
         phi, info = self.value_training_set(runner, model, epoch)
         self._log(runner, model, phi, info, epoch)
         if model.balancer.fw['enable'] and \
@@ -311,10 +284,8 @@ class ARMHook(Hook):
             repeats, masks = repeat_plan(
                 phi, self.resample['score'], self.resample['rule'],
                 self.resample['p_mask'], seed=self.seed + epoch)
-            sampler = runner.train_dataloader.sampler
-            sampler.set_plan(repeats, masks)
-            self._plan = sampler.state_dict()
-            stats = sampler.plan_stats()
+            stats = self.apply_plan(
+                runner, lambda sampler: sampler.set_plan(repeats, masks))
             runner.logger.info(f'ARM re-sampling plan for epoch {epoch + 2}: '
                                f'{stats}')
             runner.visualizer.add_scalars(
@@ -375,17 +346,3 @@ class ARMHook(Hook):
             f'ARM valuation after epoch {epoch + 1} on {info["valued"]} '
             'training samples: ' + ', '.join(
                 f'{k.split("/", 1)[1]}={v:.4f}' for k, v in scalars.items()))
-
-    # -- checkpointing ------------------------------------------------------
-    def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
-        checkpoint['arm_hook'] = dict(
-            plan=self._plan,
-            phi=None if self._phi is None else self._phi.tolist())
-
-    def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
-        state = checkpoint.get('arm_hook')
-        if not state:
-            return
-        self._plan = state.get('plan')
-        if state.get('phi') is not None:
-            self._phi = np.array(state['phi'], dtype=float)

@@ -14,7 +14,7 @@ from mmengine.model import is_model_wrapper
 from torch import nn
 
 from armlab.registry import MODELS
-from armlab.utils.runtime import current_epoch, current_iter
+from armlab.utils.runtime import current_epoch, current_iter, iters_per_epoch
 
 
 def all_reduce_mean(value: torch.Tensor) -> torch.Tensor:
@@ -73,9 +73,11 @@ class Balancer(nn.Module):
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # -- helpers shared by every method ---------------------------------------
-    #: The 0-based epoch and the global iteration (``armlab.utils.runtime``).
+    #: The 0-based epoch, the global iteration and the iterations per epoch
+    #: (``armlab.utils.runtime``).
     current_epoch = staticmethod(current_epoch)
     current_iter = staticmethod(current_iter)
+    iters_per_epoch = staticmethod(iters_per_epoch)
 
     @staticmethod
     def labels(data_samples: List) -> torch.Tensor:

@@ -60,6 +60,8 @@ class MLABalancer(Balancer):
     """
 
     required_hooks = ('MLAHook', )
+    #: The OWM projector P is sized on first use; a checkpoint's size wins.
+    lazy_buffers = ('projector', )
 
     def __init__(self,
                  projection: bool = True,
@@ -82,26 +84,25 @@ class MLABalancer(Balancer):
         self.code_parity = code_parity
         self.inference = inference
         self.fixed_weights = fixed_weights
-        #: Batches per epoch, set by MLAHook (for alpha_t).
+        #: Batches per epoch (for alpha_t); None: the run's, from the
+        #: message hub.
         self.epoch_length: Optional[int] = None
         # The OWM projector P (D x D, identity until first used; sized on
         # first use and on loading) and the number of steps taken with it.
         self.register_buffer('projector', torch.zeros(0, 0))
         self.register_buffer('num_steps', torch.zeros((), dtype=torch.long))
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # P is sized on first use: take the checkpoint's size.
-        saved = state_dict.get(prefix + 'projector')
-        if saved is not None and saved.shape != self.projector.shape:
-            self.projector = torch.empty_like(
-                saved, device=self.projector.device)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
-
     # -- the projection -------------------------------------------------------
     def alpha_t(self) -> float:
         """alpha^(1 + batch_idx / epoch_length)."""
-        batch_idx = self.current_iter() % self.epoch_length
-        return self.alpha ** (1 + batch_idx / self.epoch_length)
+        length = self.epoch_length or self.iters_per_epoch()
+        if not length:
+            raise RuntimeError(
+                'MLABalancer: alpha_t needs the epoch length, which an '
+                "epoch-based mmengine run records in the message hub "
+                '(max_iters / max_epochs); outside one, set epoch_length')
+        batch_idx = self.current_iter() % length
+        return self.alpha ** (1 + batch_idx / length)
 
     @torch.no_grad()
     def project_head_gradient(self, weight: nn.Parameter,
@@ -128,11 +129,6 @@ class MLABalancer(Balancer):
         """One optimiser step per modality, each on the shared head alone."""
         fusion = require_shared_head(model, 'MLABalancer')
         require_no_accumulation(optim_wrapper, 'MLABalancer')
-        if not self.epoch_length:
-            raise RuntimeError(
-                "MLABalancer needs MLAHook in custom_hooks (dict(type="
-                "'MLAHook')): it tells the balancer the epoch length and "
-                'sets the test-time combination')
         forward = forward or model
         data = model.data_preprocessor(data, True)
         inputs, samples = data['inputs'], data['data_samples']
@@ -154,8 +150,8 @@ class MLABalancer(Balancer):
 
 @HOOKS.register_module()
 class MLAHook(Hook):
-    """Tells :class:`MLABalancer` the epoch length (for alpha_t) and sets the
-    fusion's test-time combination from the balancer's ``inference``.
+    """Sets the fusion's test-time combination from the balancer's
+    ``inference``.
 
     The combination is set before the run, so validation during training,
     ``tools/test.py`` and a resumed run all use the same rule (the
@@ -178,7 +174,3 @@ class MLAHook(Hook):
         model = self._model(runner)
         balancer = model.balancer
         model.fusion.set_combine(balancer.inference, balancer.fixed_weights)
-
-    def before_train(self, runner) -> None:
-        self._model(runner).balancer.epoch_length = len(
-            runner.train_dataloader)

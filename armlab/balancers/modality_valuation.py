@@ -24,14 +24,12 @@ from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from armlab.evaluation.training_valuation import TrainingSetValuation
 from armlab.evaluation.valuation import (MAX_PLAYERS, shapley_values,
                                          subset_predictions)
 from armlab.registry import HOOKS
-from .base import unwrap_model
+from .sampling_plan_hook import SamplingPlanHook
 
 Subset = Tuple[str, ...]
 
@@ -169,7 +167,7 @@ def modality_level_items(mean_phi: np.ndarray, num_samples: int,
 
 # -- the hook ----------------------------------------------------------------
 @HOOKS.register_module()
-class ModalityValuationHook(Hook):
+class ModalityValuationHook(SamplingPlanHook):
     """Valuation of the training set and modality-masked re-sampling.
 
     After every ``interval`` epochs from the end of epoch ``warmup_epochs -
@@ -177,7 +175,8 @@ class ModalityValuationHook(Hook):
     pipeline (``dataloader``), logs the values and sets the training
     sampler's extra items for the next epoch (replacing the last plan). The
     last epoch is valued too: its plan is logged and saved, and a run
-    resumed beyond it starts with it.
+    resumed beyond it starts with it (the frame, with checkpointing, is
+    :class:`SamplingPlanHook`'s).
 
     Args:
         level: 'sample' (per-sample copies; values every training sample) or
@@ -193,12 +192,8 @@ class ModalityValuationHook(Hook):
         seed: Seed of the subset and copy draws (with the epoch).
     """
 
-    @staticmethod
-    def required_sampler(hook_cfg: dict):
-        """The sampler that takes the extra masked copies."""
-        return 'ResamplingSampler'
-
-    priority = 'NORMAL'
+    checkpoint_key = 'modality_valuation_hook'
+    sampler_method = 'set_extra_items'
 
     def __init__(self,
                  level: str = 'sample',
@@ -218,25 +213,18 @@ class ModalityValuationHook(Hook):
         if not 0 < part_ratio <= 1:
             raise ValueError('ModalityValuationHook: part_ratio must be in '
                              f'(0, 1], got {part_ratio}')
-        if warmup_epochs < 1 or interval < 1:
-            raise ValueError('ModalityValuationHook: warmup_epochs and '
-                             'interval must be >= 1, got '
-                             f'{warmup_epochs} and {interval}')
+        if warmup_epochs < 1:
+            raise ValueError('ModalityValuationHook: warmup_epochs must be '
+                             f'>= 1, got {warmup_epochs}')
+        super().__init__(dataloader, warmup_epochs, interval)
         self.level = level
-        self.warmup_epochs = warmup_epochs
-        self.interval = interval
         self.part_ratio = part_ratio
         self.alpha = alpha
         self.func = func
         self.seed = seed
-        self._valuation = TrainingSetValuation(
-            dataloader, owner='ModalityValuationHook')
-        self._phi: Optional[np.ndarray] = None
-        self._plan: Optional[dict] = None
 
-    # -- wiring -------------------------------------------------------------
-    def before_train(self, runner: Runner) -> None:
-        modalities = unwrap_model(runner.model).modalities
+    def check_model(self, model) -> None:
+        modalities = model.modalities
         if self.level == 'modality' and len(modalities) != 2:
             raise ValueError(
                 'ModalityValuationHook(level="modality") compares the gaps '
@@ -247,23 +235,11 @@ class ModalityValuationHook(Hook):
             raise ValueError(
                 f'ModalityValuationHook: exact Shapley values need M <= '
                 f'{MAX_PLAYERS} modalities, the model has {modalities}')
-        sampler = runner.train_dataloader.sampler
-        if not hasattr(sampler, 'set_extra_items'):
-            raise TypeError(
-                'ModalityValuationHook needs train_dataloader.sampler = '
-                f'ResamplingSampler, got {type(sampler).__name__}')
-        if hasattr(sampler, 'set_batch_size'):
-            sampler.set_batch_size(
-                getattr(runner.train_dataloader, 'batch_size', None))
-        if self._plan is not None:  # restored from a checkpoint
-            sampler.load_state_dict(self._plan)
 
-    def after_train_epoch(self, runner: Runner) -> None:
-        epoch = runner.epoch  # the epoch that just ended (0-based)
-        if epoch < self.warmup_epochs - 1 or \
-                (epoch + 1 - self.warmup_epochs) % self.interval:
-            return
-        model = unwrap_model(runner.model)
+    def extra_state(self) -> dict:
+        return dict(level=self.level)
+
+    def value_and_plan(self, runner: Runner, model, epoch: int) -> None:
         self._valuation.build(runner)
         n = self._valuation.num_samples
         sampler = runner.train_dataloader.sampler
@@ -276,9 +252,8 @@ class ModalityValuationHook(Hook):
         plan = self._sample_plan if self.level == 'sample' \
             else self._modality_plan
         indices, masks, scalars, valued = plan(model, n, rng)
-        sampler.set_extra_items(indices, masks)
-        self._plan = sampler.state_dict()
-        stats = sampler.plan_stats()
+        stats = self.apply_plan(
+            runner, lambda sampler: sampler.set_extra_items(indices, masks))
         scalars['valuation/extra_copies'] = len(indices)
         scalars['valuation/masked_fraction'] = stats['masked_fraction']
         scalars['valuation/epoch_length'] = stats['epoch_length']
@@ -330,17 +305,3 @@ class ModalityValuationHook(Hook):
         phi[index] = np.array([r[1] for r in rows], dtype=float)
         self._phi = phi
         return phi.copy()
-
-    # -- checkpointing ------------------------------------------------------
-    def before_save_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
-        checkpoint['modality_valuation_hook'] = dict(
-            level=self.level, plan=self._plan,
-            phi=None if self._phi is None else self._phi.tolist())
-
-    def after_load_checkpoint(self, runner: Runner, checkpoint: dict) -> None:
-        state = checkpoint.get('modality_valuation_hook')
-        if not state:
-            return
-        self._plan = state.get('plan')
-        if state.get('phi') is not None:
-            self._phi = np.array(state['phi'], dtype=float)

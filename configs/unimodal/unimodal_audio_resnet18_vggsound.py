@@ -2,9 +2,4 @@
 # (the reference for the joint model and the balancers). The pipeline still
 # loads every modality; the model reads only this one.
 _base_ = '../joint/joint_concat_resnet18_vggsound.py'
-model = dict(
-    encoders=dict(_delete_=True, audio={{_base_.model.encoders.audio}}),
-    data_preprocessor=dict(
-        modalities=dict(
-            _delete_=True,
-            audio={{_base_.model.data_preprocessor.modalities.audio}})))
+model = dict(modalities=('audio', ))

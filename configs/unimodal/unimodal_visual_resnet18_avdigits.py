@@ -1,8 +1,3 @@
 # Vision alone: the same encoder and schedule as the joint model (reference).
 _base_ = '../joint/joint_concat_resnet18_avdigits.py'
-model = dict(
-    encoders=dict(_delete_=True,
-                  visual=dict(type='FrameResNet', depth=18, base_channels=16)),
-    data_preprocessor=dict(
-        modalities=dict(_delete_=True,
-                        visual=dict(mean=[33.0] * 3, std=[78.0] * 3))))
+model = dict(modalities=('visual', ))

@@ -85,9 +85,8 @@ def stand_in_for_hooks(model: torch.nn.Module) -> None:
     hooks themselves need a Runner and are tested elsewhere. The values are
     the same on every rank, as the hooks make them (they gather first)."""
     balancer = model.balancer
-    if hasattr(balancer, 'attach_hook'):  # ARM, past its warm-up
-        balancer.attach_hook(warmup_epochs=2)
-        balancer.set_epoch(2)
+    if hasattr(balancer, 'set_warmup'):  # ARM, past its warm-up (epoch 1)
+        balancer.set_warmup(warmup_epochs=1)
         # Valued contributions as ARMHook leaves them, so that each step's
         # batch contributions move the feature weights.
         balancer.contributions = torch.tensor([1.0, 0.8])

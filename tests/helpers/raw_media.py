@@ -240,3 +240,19 @@ def check_prepared(root, classes: Sequence[str], counts: Dict[str, int],
     meta = json.loads((root / 'meta.json').read_text())
     assert meta['counts'] == counts and meta['classes'] == list(classes)
     return lists
+
+
+def read_through_config(root, dataset: str) -> dict:
+    """The first test sample of a prepared ``root``, read by the test loader
+    of ``configs/_base_/datasets/<dataset>.py``: the prepared layout and the
+    config's frame count and spectrogram shape must agree."""
+    from mmengine.config import Config
+
+    from armlab.registry import DATASETS
+    from armlab.utils.setup_env import register_all_modules
+    register_all_modules()
+    repo = Path(__file__).resolve().parents[2]
+    cfg = Config.fromfile(str(repo / 'configs' / '_base_' / 'datasets' /
+                              f'{dataset}.py'))
+    ds_cfg = dict(cfg.test_dataloader.dataset, data_root=str(root))
+    return DATASETS.build(ds_cfg)[0]

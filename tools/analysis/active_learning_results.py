@@ -36,6 +36,7 @@ from armlab.active import (ActiveLearningLoop, ActiveLearningSettings,
 from armlab.active.curves import plot_curves
 from armlab.active.records import read_json
 from armlab.engine.launch import merge_cli_options
+from armlab.models.classifiers.multimodal import configured_modalities
 from armlab.utils import limit_blas_threads, register_all_modules
 
 CLASSICAL = ('random', 'entropy', 'margin', 'least_confidence', 'bald',
@@ -209,7 +210,7 @@ def recorded_minutes(data: Dict[str, List]) -> float:
 
 
 def modalities_of(cfg: Config) -> List[str]:
-    return list(cfg.model.encoders)
+    return list(configured_modalities(cfg.model))
 
 
 def report(cfg: Config, args, data: Dict[str, List], out: str,

@@ -73,7 +73,10 @@ def parse_args():
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='passed to every run (key=value)')
     parser.add_argument('--skip-existing', action='store_true',
-                        help='reuse runs whose work dir holds a result')
+                        help='reuse runs whose work dir holds a result, or '
+                        'whose record in --runs-dir was made with the same '
+                        'options (a fresh clone resumes from the committed '
+                        'records)')
     parser.add_argument('--probe', action='store_true',
                         help='also fit a linear probe on each frozen encoder '
                         'of the best checkpoint (cached in the work dir)')
@@ -490,22 +493,33 @@ def machine() -> str:
 
 def load_run(args, config: str, preset: Optional[str], seed: int,
              run_config: str, opts: List[str]) -> Optional[dict]:
-    """One run's result: from its record (``--report-only --runs-dir``),
-    its work dir, or by training it now; None when it is missing."""
+    """One run's result: from its record (``--runs-dir`` with
+    ``--report-only``, or with ``--skip-existing`` when the record was made
+    with the same options, so a fresh clone resumes from the committed
+    records), its work dir, or by training it now; None when it is
+    missing."""
     name = config_name(config)
-    if args.report_only and args.runs_dir:
+    tag = f'{name} seed {seed}' + (f' ({preset})' if preset else '')
+    if args.runs_dir and (args.report_only or args.skip_existing):
         path = record_path(args.runs_dir, preset, name, seed)
-        if not osp.isfile(path):
+        record = read_record(path) if osp.isfile(path) else None
+        reuse = record is not None and (
+            args.report_only or (record['cfg_options'] == opts and not (
+                args.probe and not any(k.startswith('test/probe_')
+                                       for k in record['metrics']))))
+        if args.report_only and record is None:
             return None
-        record = read_record(path)
-        return {**record['metrics'], 'test_correct': record['test_correct'],
-                'machine': record['machine'], 'commit': record['commit'],
-                'command': record['command']}
+        if reuse:
+            if not args.report_only:
+                print(f'[compare] {tag}: from {path}', flush=True)
+            return {**record['metrics'],
+                    'test_correct': record['test_correct'],
+                    'machine': record['machine'], 'commit': record['commit'],
+                    'command': record['command']}
     parts = [args.work_root] + ([preset] if preset else []) + \
         [name, f'seed{seed}']
     work_dir = osp.join(*parts)
     cached = osp.join(work_dir, 'compare_result.json')
-    tag = f'{name} seed {seed}' + (f' ({preset})' if preset else '')
     seed_opts = [f'randomness.seed={seed}', *opts]
     if args.report_only and not osp.isfile(cached):
         return None

@@ -43,6 +43,9 @@ from compare_methods import (probe_at_best, train_and_test,  # noqa: E402
                              weak_modality)
 from mmengine.config import Config  # noqa: E402
 
+from armlab.models.classifiers.multimodal import \
+    configured_modalities  # noqa: E402
+
 ENSEMBLE_BASE = REPO / 'configs' / '_base_' / 'methods' / \
     'unimodal_ensemble.py'
 JOINT_BALANCERS = (None, 'Balancer', 'JointTraining')
@@ -72,7 +75,7 @@ def check_joint(cfg: Config, path: str) -> None:
             f'{path}: model.balancer is {balancer}; diagnose.py measures '
             'headroom against plain joint training, so give it the '
             "dataset's joint config (e.g. configs/joint/...)")
-    if len(cfg.model.get('encoders') or {}) < 2:
+    if len(configured_modalities(cfg.model)) < 2:
         raise ValueError(f'{path}: needs at least two modality encoders')
 
 
@@ -188,7 +191,7 @@ def main():
         raise FileNotFoundError(f'config file {args.config!r} not found')
     cfg = Config.fromfile(args.config)
     check_joint(cfg, args.config)
-    modalities = list(cfg.model.encoders)
+    modalities = list(configured_modalities(cfg.model))
     work_dir = args.work_dir or osp.join(
         'work_dirs', 'diagnose', osp.splitext(osp.basename(args.config))[0])
     opts = schedule_options(cfg, args.epochs) + args.cfg_options

@@ -10,10 +10,13 @@ import multiprocessing
 import os.path as osp
 import sys
 import traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import (FIRST_COMPLETED, ProcessPoolExecutor,
+                                as_completed, wait)
 from dataclasses import dataclass, field
-from typing import (Any, Callable, Dict, Iterable, List, NamedTuple,
-                    Sequence, Tuple)
+from typing import (Any, Callable, Dict, Iterable, Iterator, List,
+                    NamedTuple, Optional, Sequence, Tuple)
+
+from threadpoolctl import threadpool_limits
 
 from armlab.utils.threads import limit_blas_threads
 from .annotations import write_json_atomic
@@ -69,47 +72,60 @@ def _call(func: Callable, job: Job) -> Tuple[bool, Any]:
                        f'(at {osp.basename(last.filename)}:{last.lineno})')
 
 
-def _context():
+def _context(start_method: Optional[str] = None):
     # fork: workers start at once without re-importing armlab and torch;
-    # elsewhere the platform default.
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context(
-        'fork' if 'fork' in methods and sys.platform.startswith('linux')
-        else None)
+    # elsewhere (or when asked, e.g. 'spawn' from a process that runs torch
+    # threads) the given or platform default.
+    if start_method is None:
+        methods = multiprocessing.get_all_start_methods()
+        start_method = 'fork' if 'fork' in methods and \
+            sys.platform.startswith('linux') else None
+    return multiprocessing.get_context(start_method)
 
 
 def run_jobs(func: Callable, jobs: Iterable[Job], *, stage: str,
              workers: int = 0, progress: bool = True,
-             skip_existing: bool = True) -> RunReport:
+             skip_existing: bool = True, total: Optional[int] = None,
+             start_method: Optional[str] = None) -> RunReport:
     """Run ``func(*job.args)`` for every job, in ``workers`` processes.
+
+    Jobs are taken from ``jobs`` as they are needed (at most two per worker
+    in flight), so a generator of jobs that each carry their data (decoded
+    audio, an image) never holds all of them in memory.
 
     Args:
         func: A picklable (module-level) function that writes the job's
             outputs atomically; its return value lands in
             ``report.results[job.key]``.
-        jobs: The jobs; keys must be unique.
+        jobs: The jobs (a list or an iterator); keys must be unique.
         stage: Name used in the progress bar and the reports.
         workers: Worker processes; 0 runs in this process.
         progress: Show a tqdm bar.
         skip_existing: Skip jobs whose outputs all exist.
+        total: Number of jobs, for the progress bar of an iterator.
+        start_method: multiprocessing start method of the workers (default:
+            fork on Linux).
 
     Returns:
         A :class:`RunReport`. Failures are collected, never raised.
     """
     from tqdm import tqdm
-    jobs = list(jobs)
-    keys = [job.key for job in jobs]
-    if len(set(keys)) != len(keys):
-        dup = sorted({k for k in keys if keys.count(k) > 1})[:5]
-        raise ValueError(f'{stage}: duplicate job keys {dup}')
+    if total is None and hasattr(jobs, '__len__'):
+        total = len(jobs)
     report = RunReport(stage)
-    todo = []
-    for job in jobs:
-        if skip_existing and job.outputs and all(
-                osp.exists(p) for p in job.outputs):
-            report.skipped.append(job.key)
-        else:
-            todo.append(job)
+    seen: set = set()
+
+    def todo() -> Iterator[Job]:
+        for job in jobs:
+            if job.key in seen:
+                raise ValueError(f'{stage}: duplicate job key {job.key!r}')
+            seen.add(job.key)
+            if skip_existing and job.outputs and all(
+                    osp.exists(p) for p in job.outputs):
+                report.skipped.append(job.key)
+                bar.update()
+            else:
+                yield job
 
     def record(job: Job, ok: bool, value: Any) -> None:
         if ok:
@@ -117,21 +133,28 @@ def run_jobs(func: Callable, jobs: Iterable[Job], *, stage: str,
         else:
             report.failures.append({'stage': stage, 'key': job.key,
                                     'source': job.source, 'error': value})
+        bar.update()
 
-    bar = tqdm(total=len(todo), desc=stage, unit='file',
-               disable=not progress or not todo)
-    if workers <= 0 or len(todo) <= 1:
-        for job in todo:
-            record(job, *_call(func, job))
-            bar.update()
+    bar = tqdm(total=total, desc=stage, unit='file', disable=not progress)
+    if workers <= 0:
+        # One BLAS thread, as in the workers: the same files for any number
+        # of workers (threaded BLAS sums in another order).
+        with threadpool_limits(limits=1, user_api='blas'):
+            for job in todo():
+                record(job, *_call(func, job))
     else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
-                                 mp_context=_context(),
+        with ProcessPoolExecutor(max_workers=workers,
+                                 mp_context=_context(start_method),
                                  initializer=limit_blas_threads) as pool:
-            futures = {pool.submit(_call, func, job): job for job in todo}
-            for future in as_completed(futures):
-                record(futures[future], *future.result())
-                bar.update()
+            pending: Dict[Any, Job] = {}
+            for job in todo():
+                pending[pool.submit(_call, func, job)] = job
+                while len(pending) >= 2 * workers:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        record(pending.pop(future), *future.result())
+            for future in as_completed(pending):
+                record(pending[future], *future.result())
     bar.close()
     report.failures.sort(key=lambda f: f['key'])
     return report

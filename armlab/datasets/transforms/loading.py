@@ -165,7 +165,9 @@ class LoadSpectrogram(BaseTransform):
         key: Modality key to write.
         path_key: Path key of the annotation (``audio_spec``).
         expected_shape: Optional (F, T); ``None`` entries match any size.
-            Catches a cache built with another front-end.
+            Catches a cache built with another front-end. Without it, the
+            sample's ``spec_shape`` (set by ``AVClipDataset``) is checked
+            when there is one.
     """
 
     def __init__(self, key: str = 'audio', path_key: str = 'audio_spec',
@@ -186,13 +188,15 @@ class LoadSpectrogram(BaseTransform):
         if spec.ndim != 2:
             raise ValueError(f'LoadSpectrogram: {path} ({_sample(results)}) '
                              f'is not 2-D (F, T): shape {spec.shape}')
-        if self.expected_shape is not None and (
-                len(self.expected_shape) != 2 or any(
+        expected = self.expected_shape
+        if expected is None and results.get('spec_shape') is not None:
+            expected = tuple(results['spec_shape'])
+        if expected is not None and (
+                len(expected) != 2 or any(
                     e is not None and e != s
-                    for e, s in zip(self.expected_shape, spec.shape))):
+                    for e, s in zip(expected, spec.shape))):
             raise ValueError(f'LoadSpectrogram: {path} ({_sample(results)}) '
-                             f'has shape {spec.shape}, expected '
-                             f'{self.expected_shape}')
+                             f'has shape {spec.shape}, expected {expected}')
         results[self.key] = spec.astype(np.float32, copy=False)
         return results
 
@@ -251,13 +255,15 @@ class SampleFrames(BaseTransform):
 
     Args:
         key: Modality key.
-        num_frames: T, the number of segments.
+        num_frames: T, the number of segments; ``None`` takes the sample's
+            ``num_frames`` (set by ``AVClipDataset``), so the frame count is
+            the dataset's.
         test_mode: Segment centres instead of random draws.
     """
 
-    def __init__(self, key: str = 'visual', num_frames: int = 3,
+    def __init__(self, key: str = 'visual', num_frames: Optional[int] = 3,
                  test_mode: bool = False) -> None:
-        if num_frames < 1:
+        if num_frames is not None and num_frames < 1:
             raise ValueError(f'SampleFrames: num_frames must be >= 1, got '
                              f'{num_frames}')
         self.key = key
@@ -277,7 +283,15 @@ class SampleFrames(BaseTransform):
         if not frames:
             raise ValueError(f'SampleFrames: no image files in frame folder '
                              f'{folder} ({_sample(results)})')
-        inds = tsn_indices(len(frames), self.num_frames, self.test_mode)
+        num_frames = self.num_frames
+        if num_frames is None:
+            if results.get('num_frames') is None:
+                raise KeyError(
+                    f'SampleFrames: num_frames=None takes the frame count '
+                    f'from the dataset, but {_sample(results)} has no '
+                    f"'num_frames' (use AVClipDataset or set num_frames)")
+            num_frames = int(results['num_frames'])
+        inds = tsn_indices(len(frames), num_frames, self.test_mode)
         results[f'{self.key}_frame_paths'] = [frames[i] for i in inds]
         results[f'{self.key}_frame_inds'] = inds
         results[f'{self.key}_total_frames'] = len(frames)

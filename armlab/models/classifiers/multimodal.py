@@ -13,6 +13,32 @@ from armlab.registry import MODELS
 Subset = Tuple[str, ...]
 
 
+def configured_modalities(model_cfg) -> Tuple[str, ...]:
+    """The modalities a model config encodes: its ``modalities`` when set,
+    else every encoder (for tools that read a config without building it)."""
+    return tuple(model_cfg.get('modalities') or model_cfg['encoders'])
+
+
+def select_modalities(modalities: Sequence[str], encoders: Dict[str, dict],
+                      data_preprocessor) -> Tuple[Dict[str, dict], object]:
+    """Keep ``modalities`` of the encoders and of the preprocessor's
+    statistics (``MultimodalClassifier(modalities=...)``)."""
+    if isinstance(modalities, str):
+        modalities = (modalities, )
+    unknown = [m for m in modalities if m not in encoders]
+    if unknown or not modalities:
+        raise ValueError(f'MultimodalClassifier: modalities {list(modalities)}'
+                         f' must name encoders ({list(encoders)}); no encoder'
+                         f' for {unknown}')
+    encoders = {m: encoders[m] for m in modalities}
+    stats = (data_preprocessor.get('modalities')
+             if isinstance(data_preprocessor, dict) else None)
+    if isinstance(stats, dict):
+        data_preprocessor = dict(data_preprocessor, modalities={
+            m: v for m, v in stats.items() if m in modalities})
+    return encoders, data_preprocessor
+
+
 @MODELS.register_module()
 class MultimodalClassifier(BaseModel):
     """Late-fusion classifier over a dict of per-modality encoders.
@@ -37,6 +63,11 @@ class MultimodalClassifier(BaseModel):
             (FiLM, gated). ``None`` means: exactly when it is not.
         data_preprocessor: Defaults to ``MultimodalDataPreprocessor``.
         init_cfg: mmengine initialisation config.
+        modalities: The encoders to build, in this order (default: all of
+            ``encoders``). A unimodal reference of a joint config is that
+            config with ``modalities=('audio', )``: the same encoder, the
+            same statistics, nothing copied. The data preprocessor's
+            per-modality statistics are kept for these modalities only.
     """
 
     def __init__(self,
@@ -47,7 +78,11 @@ class MultimodalClassifier(BaseModel):
                  loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
                  aux_heads: Optional[bool] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 modalities: Optional[Sequence[str]] = None):
+        if modalities is not None:
+            encoders, data_preprocessor = select_modalities(
+                modalities, encoders, data_preprocessor)
         if data_preprocessor is None:
             data_preprocessor = dict(type='MultimodalDataPreprocessor')
         if isinstance(data_preprocessor, dict):

@@ -63,14 +63,6 @@ val_dataloader = dict(
                  cache=True, pipeline=test_pipeline),
 )
 test_dataloader = dict(
-    batch_size=128,
-    num_workers=2,
-    persistent_workers=True,
-    collate_fn=dict(type='default_collate'),
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root, split='test',
-                 build_cfg=build_cfg, preset=preset, test_mode=True,
-                 cache=True, pipeline=test_pipeline),
-)
+    val_dataloader, dataset=dict(val_dataloader['dataset'], split='test'))
 val_evaluator = dict(type='MultimodalAccuracy', topk=(1, 5))
 test_evaluator = val_evaluator

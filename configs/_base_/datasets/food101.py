@@ -3,7 +3,7 @@
 # train (seeded, class-stratified), vocab.json built from the train split.
 # Each image is a one-frame clip (LoadImage -> (1, H, W, 3)), so the frame
 # transforms and FrameResNet serve it unchanged.
-dataset_type = 'MultimodalDataset'
+_base_ = './prepared_splits.py'
 data_root = 'data/food101'
 modalities = ('visual', 'text')
 vocab_file = data_root + '/vocab.json'
@@ -28,23 +28,9 @@ test_pipeline = [
     dict(type='PackMultimodalInputs', modalities=modalities),
 ]
 
-train_dataloader = dict(
-    batch_size=64, num_workers=4, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root,
-                 ann_file='annotations/train.json', modalities=modalities,
-                 test_mode=False, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=128, num_workers=4, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root,
-                 ann_file='annotations/val.json', modalities=modalities,
-                 test_mode=True, pipeline=test_pipeline))
-test_dataloader = dict(
-    batch_size=128, num_workers=4, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root,
-                 ann_file='annotations/test.json', modalities=modalities,
-                 test_mode=True, pipeline=test_pipeline))
-val_evaluator = dict(type='MultimodalAccuracy', topk=(1, 5))
-test_evaluator = val_evaluator
+train_dataloader = dict(dataset=dict(
+    data_root=data_root, modalities=modalities, pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(
+    data_root=data_root, modalities=modalities, pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(
+    data_root=data_root, modalities=modalities, pipeline=test_pipeline))

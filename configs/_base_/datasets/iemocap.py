@@ -4,7 +4,7 @@
 # (dialogue-disjoint, seeded), vocab.json built from the train split.
 # Audio (100-d openSMILE) and visual (512-d DenseNet) come as one feature
 # vector per utterance (T = 1); text as word tokens.
-dataset_type = 'MultimodalDataset'
+_base_ = './prepared_splits.py'
 data_root = 'data/iemocap'
 modalities = ('audio', 'visual', 'text')
 vocab_file = data_root + '/vocab.json'
@@ -25,23 +25,11 @@ pipeline = [
 train_pipeline = pipeline  # no augmentation of precomputed features
 test_pipeline = pipeline
 
-train_dataloader = dict(
-    batch_size=32, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(type=dataset_type, data_root=data_root,
-                 ann_file='annotations/train.json', modalities=modalities,
-                 test_mode=False, pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=128, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root,
-                 ann_file='annotations/val.json', modalities=modalities,
-                 test_mode=True, pipeline=test_pipeline))
-test_dataloader = dict(
-    batch_size=128, num_workers=2, persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type=dataset_type, data_root=data_root,
-                 ann_file='annotations/test.json', modalities=modalities,
-                 test_mode=True, pipeline=test_pipeline))
-val_evaluator = dict(type='MultimodalAccuracy', topk=(1, 3))
+train_dataloader = dict(batch_size=32, num_workers=2, dataset=dict(
+    data_root=data_root, modalities=modalities, pipeline=train_pipeline))
+val_dataloader = dict(num_workers=2, dataset=dict(
+    data_root=data_root, modalities=modalities, pipeline=test_pipeline))
+test_dataloader = dict(num_workers=2, dataset=dict(
+    data_root=data_root, modalities=modalities, pipeline=test_pipeline))
+val_evaluator = dict(topk=(1, 3))
 test_evaluator = val_evaluator
