@@ -140,7 +140,7 @@ def parse_args(argv=None):
                         'e.g. your own outside configs/')
     parser.add_argument('--quick', action='store_true',
                         help='tiny sizes and 2 repeats (a smoke run for '
-                        'tests/test_benchmarks.py, not a measurement)')
+                        'tests/tools/test_benchmarks.py, not a measurement)')
     parser.add_argument('--verbose', action='store_true',
                         help='print the traceback of a failed config')
     parser.add_argument('--out', default=str(RESULTS / 'balancer_cost.json'))

@@ -242,7 +242,7 @@ def parse_args(argv=None):
                         "torch's, one per core; --quick: 1)")
     parser.add_argument('--quick', action='store_true',
                         help='a 48-pair build, tiny sizes, 1 repeat (a smoke '
-                        'run for tests/test_benchmarks.py, not a '
+                        'run for tests/tools/test_benchmarks.py, not a '
                         'measurement)')
     parser.add_argument('--out', default=str(RESULTS / 'data_loading.json'))
     args = parser.parse_args(argv)

@@ -175,7 +175,7 @@ def parse_args(argv=None):
                         help='seconds per child')
     parser.add_argument('--quick', action='store_true',
                         help='joint and ARM only, tiny sizes, CPU (a smoke '
-                        'run for tests/test_benchmarks.py)')
+                        'run for tests/tools/test_benchmarks.py)')
     parser.add_argument('--out', default=str(RESULTS / 'peak_memory.json'))
     parser.add_argument('--child', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

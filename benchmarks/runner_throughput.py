@@ -245,7 +245,7 @@ def parse_args(argv=None):
                         'core; --quick: 1)')
     parser.add_argument('--quick', action='store_true',
                         help='tiny sizes and 2 repeats (a smoke run for '
-                        'tests/test_benchmarks.py, not a measurement)')
+                        'tests/tools/test_benchmarks.py, not a measurement)')
     parser.add_argument('--out',
                         default=str(RESULTS / 'runner_throughput.json'))
     args = parser.parse_args(argv)

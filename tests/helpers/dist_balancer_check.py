@@ -1,7 +1,7 @@
 """Run a few distributed training steps of every balancer and record whether
 the ranks stay identical.
 
-Launched by ``tests/test_distributed.py`` with ``torch.distributed.run`` and
+Launched by ``tests/engine/test_distributed.py`` with ``torch.distributed.run`` and
 two gloo processes. Each rank feeds a *different* synthetic batch, as data
 parallelism does, so a balancer that derives a coefficient, a weight or a
 step choice from its local batch without reducing it over the ranks makes

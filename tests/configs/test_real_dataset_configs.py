@@ -19,7 +19,9 @@ from armlab.datasets.train_eval import train_eval_loader_cfg
 from armlab.models.classifiers.multimodal import configured_modalities
 from armlab.registry import MODELS
 
-CONFIGS_DIR = Path(__file__).resolve().parents[1] / 'configs'
+from conftest import REPO
+
+CONFIGS_DIR = REPO / 'configs'
 #: Dataset key (config suffix) -> the name its README rows use.
 DATASETS = {
     'cremad': 'CREMA-D',

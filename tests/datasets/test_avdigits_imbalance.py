@@ -85,7 +85,7 @@ def test_clean_preset_leaves_inputs_untouched():
 
 def test_presets_and_bad_knobs():
     # docs/avdigits.md values, kept for the (uncalibrated) MNIST variants;
-    # the embedded variant's calibrated values: tests/test_avdigits_presets.py
+    # the embedded variant's calibrated values: tests/datasets/test_avdigits_presets.py
     protocol = ('mnist', 'espeak')
     assert get_preset('audio-dominant', protocol)['audio_snr_db'] == 0.0
     assert get_preset('visual-dominant', protocol)['visual_noise_std'] == 0.0

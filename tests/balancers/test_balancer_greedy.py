@@ -11,7 +11,7 @@ from armlab.balancers.greedy import GreedyBalancer, learning_speed
 from armlab.models import MultimodalClassifier
 from armlab.utils.scalars import load_scalars
 
-from test_mmtm import ENCODERS, batch, mmtm_model
+from helpers.mmtm_models import ENCODERS, batch, mmtm_model
 
 CONFIG = REPO / 'configs' / 'greedy' / 'greedy_resnet18_avdigits.py'
 

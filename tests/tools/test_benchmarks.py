@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import REPO
+
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / 'benchmarks'
 #: pyproject.toml's filterwarnings, for the scripts and the processes they start.
 WARNINGS = ('error,ignore:Fail to import:UserWarning,'

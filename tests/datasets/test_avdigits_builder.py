@@ -12,7 +12,8 @@ from armlab.datasets.avdigits import build_avdigits
 from armlab.datasets.avdigits.espeak import espeak_available
 from armlab.datasets.avdigits.presets import get_preset
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from conftest import REPO
+
 SHARED = os.environ.get('ARMLAB_SHARED_DATA',
                         osp.join(REPO, '..', 'shared', 'data'))
 MNIST = osp.join(SHARED, 'mnist10k', 'mnist10k.npz')

@@ -1,6 +1,5 @@
 """Every shipped method config parses, builds its model, and names
 registered modules only."""
-from pathlib import Path
 
 import pytest
 from mmengine.config import Config
@@ -8,8 +7,10 @@ from mmengine.config import Config
 from armlab.datasets.train_eval import train_eval_loader_cfg
 from armlab.registry import DATA_SAMPLERS, DATASETS, HOOKS, MODELS
 
+from conftest import REPO
+
 CONFIGS = sorted(
-    p for p in (Path(__file__).resolve().parents[1] / 'configs').rglob('*.py')
+    p for p in (REPO / 'configs').rglob('*.py')
     if '_base_' not in p.parts)
 
 
@@ -36,7 +37,7 @@ def test_config_builds(path):
 
 
 def test_arm_ablations_keep_the_valuation_settings():
-    root = Path(__file__).resolve().parents[1] / 'configs' / 'arm'
+    root = REPO / 'configs' / 'arm'
     base = Config.fromfile(str(root / 'arm_resnet18_avdigits.py'))
     for path in root.glob('arm-*-only_*.py'):
         hook = Config.fromfile(str(path)).custom_hooks[0]
