@@ -284,3 +284,17 @@ def test_skip_existing_resumes_from_a_record_made_with_the_same_options(
     tool.load_run(args, 'configs/joint.py', 'complementary', 0,
                   'configs/joint.py', opts)
     assert trained == [0, 0]
+
+
+def test_headroom_waits_for_its_reference_instead_of_failing():
+    """A table regenerated while the ensemble has no run on a preset yet says
+    so; a set without any unimodal reference is still an error."""
+    tool = load_compare_tool()
+    results = {'a/joint.py': [run_result(80, 60, 50), run_result(82, 60, 52)]}
+    text = tool.headroom_table(results, 'joint',
+                               ['joint', 'unimodal_ensemble_x'])
+    assert text == ['Headroom not computed yet: no finished run of '
+                    'unimodal_ensemble_x (the weak modality, visual, trained '
+                    'alone).']
+    with pytest.raises(ValueError, match='needs a unimodal visual config'):
+        tool.headroom_table(results, 'joint', ['joint'])

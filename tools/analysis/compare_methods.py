@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -308,13 +308,16 @@ def alone_reference(by_name: Dict[str, List[dict]],
     return None
 
 
-def headroom_table(results: Dict[str, List[dict]], joint: str) -> List[str]:
+def headroom_table(results: Dict[str, List[dict]], joint: str,
+                   configured: Sequence[str] = ()) -> List[str]:
     """The weak modality's headroom and the share each config closes.
 
     Args:
         results: config path -> its runs (as in :func:`summarise`).
         joint: config name of the joint model that defines the weak
             modality and the headroom.
+        configured: Names of every config asked for, run or not (a
+            reference without runs yet gives a line, not an error).
     """
     by_name = {config_name(c): runs for c, runs in results.items()}
     if joint not in by_name:
@@ -343,9 +346,16 @@ def headroom_table(results: Dict[str, List[dict]], joint: str) -> List[str]:
         weak = min(masked, key=masked.get)
         criterion = f'lowest masked accuracy in {joint}'
     if alone_refs[weak] is None:
-        raise ValueError(f'--headroom needs a unimodal {weak} config or a '
-                         'unimodal ensemble in the set (the weak modality '
-                         'trained alone)')
+        references = [n for n in (*by_name, *configured)
+                      if n.startswith('unimodal')]
+        references = sorted(set(references))
+        if not references:
+            raise ValueError(f'--headroom needs a unimodal {weak} config or '
+                             'a unimodal ensemble in the set (the weak '
+                             'modality trained alone)')
+        return [f'Headroom not computed yet: no finished run of '
+                f"{', '.join(references)} (the weak modality, {weak}, "
+                'trained alone).']
     alone_name, alone_key = alone_refs[weak]
     alone_runs = by_name[alone_name]
     alone = mean_of(alone_runs, alone_key)
@@ -594,7 +604,9 @@ def main():
             body += ['Not run yet (left out of the means): ' +
                      ', '.join(missing) + '.', '']
         if args.headroom:
-            body += headroom_table(results, args.headroom) + ['']
+            body += headroom_table(
+                results, args.headroom,
+                [config_name(c) for c in args.configs]) + ['']
         if args.out and results:
             suffix = f'_{preset}' if preset else ''
             png = osp.splitext(args.out)[0] + suffix + '.png'
