@@ -73,6 +73,9 @@ class ARMBalancer(Balancer):
     """
 
     lazy_buffers = ('contributions', )
+    # Earlier versions kept the epoch in a buffer; it now comes from the
+    # message hub like every balancer's.
+    retired_buffers = ('epoch', )
     required_hooks = ('ARMHook', )
 
     def __init__(self,
@@ -95,12 +98,6 @@ class ARMBalancer(Balancer):
                              f"{self.mm['weighting']!r}")
         # Smoothed per-modality contributions Phi; sized on first use.
         self.register_buffer('contributions', torch.zeros(0))
-
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # Checkpoints of earlier versions kept the epoch in a buffer; it now
-        # comes from the message hub like every balancer's.
-        state_dict.pop(prefix + 'epoch', None)
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def set_warmup(self, warmup_epochs: int) -> None:
         """The warm-up W of :class:`ARMHook` is the feature weights' start
@@ -266,7 +263,7 @@ class ARMHook(SamplingPlanHook):
     def makes_plan(self) -> bool:
         return bool(self.resample['enable'])
 
-    def check_model(self, model) -> None:
+    def setup_model(self, model) -> None:
         if not isinstance(model.balancer, ARMBalancer):
             raise TypeError('ARMHook needs model.balancer = ARMBalancer, got '
                             f'{type(model.balancer).__name__}')

@@ -60,11 +60,16 @@ class Balancer(nn.Module):
     #: Buffers sized on first use (empty at construction): loading a
     #: checkpoint takes the saved size instead of failing on the mismatch.
     lazy_buffers: tuple = ()
+    #: Buffers that earlier versions saved and this one no longer has:
+    #: dropped from a checkpoint on load, so old checkpoints still load.
+    retired_buffers: tuple = ()
     #: Hook types the method needs in ``custom_hooks``; checked when the
     #: config is read (``armlab/engine/method_parts.py``).
     required_hooks: tuple = ()
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        for name in self.retired_buffers:
+            state_dict.pop(prefix + name, None)
         for name in self.lazy_buffers:
             saved = state_dict.get(prefix + name)
             current = getattr(self, name)

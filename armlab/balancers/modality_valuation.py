@@ -223,7 +223,7 @@ class ModalityValuationHook(SamplingPlanHook):
         self.func = func
         self.seed = seed
 
-    def check_model(self, model) -> None:
+    def setup_model(self, model) -> None:
         modalities = model.modalities
         if self.level == 'modality' and len(modalities) != 2:
             raise ValueError(

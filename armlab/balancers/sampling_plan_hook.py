@@ -8,7 +8,8 @@ test pipeline, turn the values into a plan for the next epoch and hand it to
 the training sampler (``ResamplingSampler``); the plan and the values go into
 checkpoints, so a resumed run starts from the plan it had. This class is that
 frame, written once; a subclass says only how a plan is made
-(:meth:`value_and_plan`) and what its model must be (:meth:`check_model`).
+(:meth:`value_and_plan`) and what its model must be or be told
+(:meth:`setup_model`).
 """
 from typing import Callable, Optional
 
@@ -67,8 +68,10 @@ class SamplingPlanHook(Hook):
         """Whether this hook re-samples at all (ARM can switch it off)."""
         return True
 
-    def check_model(self, model) -> None:
-        """Raise when the (unwrapped) model cannot serve this hook."""
+    def setup_model(self, model) -> None:
+        """Before training: raise when the (unwrapped) model cannot serve
+        this hook, and tell it what it needs from the hook (ARM: the
+        warm-up)."""
 
     def value_and_plan(self, runner: Runner, model, epoch: int) -> None:
         """Value the training set after ``epoch`` and set the next plan
@@ -87,7 +90,7 @@ class SamplingPlanHook(Hook):
             (epoch + 1 - self.warmup_epochs) % self.interval == 0
 
     def before_train(self, runner: Runner) -> None:
-        self.check_model(unwrap_model(runner.model))
+        self.setup_model(unwrap_model(runner.model))
         sampler = runner.train_dataloader.sampler
         if self.makes_plan() and not hasattr(sampler, self.sampler_method):
             raise TypeError(
