@@ -18,29 +18,9 @@ from torch import nn
 from armlab.registry import MODELS
 from .base import all_reduce_mean
 from .base import Balancer
+from .gradient_scaling import scale_gradient
 
 Subset = Tuple[str, ...]
-
-
-class ScaleGradient(torch.autograd.Function):
-    """Identity forward; backward multiplies the incoming gradient by k
-    (the official code's identity module with a backward hook)."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(k)
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):
-        k, = ctx.saved_tensors
-        return grad * k.to(grad.dtype), None
-
-
-def scale_gradient(x: torch.Tensor, k) -> torch.Tensor:
-    """``x`` whose gradient is multiplied by ``k`` on the way back."""
-    k = torch.as_tensor(k, device=x.device).detach()
-    return ScaleGradient.apply(x, k)
 
 
 def shapley_responses(logits: Dict[Subset, torch.Tensor],

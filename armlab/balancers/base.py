@@ -58,7 +58,8 @@ class Balancer(nn.Module):
     """No-op balancer: joint training with the fused cross-entropy only."""
 
     #: Buffers sized on first use (empty at construction): loading a
-    #: checkpoint takes the saved size instead of failing on the mismatch.
+    #: checkpoint takes the saved size instead of failing on the mismatch,
+    #: and a checkpoint without one (an earlier version) leaves it unused.
     lazy_buffers: tuple = ()
     #: Buffers that earlier versions saved and this one no longer has:
     #: dropped from a checkpoint on load, so old checkpoints still load.
@@ -73,7 +74,9 @@ class Balancer(nn.Module):
         for name in self.lazy_buffers:
             saved = state_dict.get(prefix + name)
             current = getattr(self, name)
-            if saved is not None and saved.shape != current.shape:
+            if saved is None:  # an earlier version without it: unused yet
+                saved = state_dict[prefix + name] = current.new_zeros(0)
+            if saved.shape != current.shape:
                 setattr(self, name, current.new_zeros(saved.shape))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
@@ -107,6 +110,15 @@ class Balancer(nn.Module):
             losses: The classifier's own losses (``loss_cls`` ...).
         """
         return losses
+
+    def fusion_features(self, model: nn.Module,
+                        feats: Dict[str, torch.Tensor]
+                        ) -> Dict[str, torch.Tensor]:
+        """The features the fused loss is computed on: ``feats`` itself by
+        default. A balancer that scales each modality's learning signal from
+        the fused loss (ARM) returns them wrapped, so that the forward pass,
+        and prediction, are unchanged."""
+        return feats
 
     def after_backward(self, model: nn.Module) -> None:
         """Change gradients after backward and before the optimiser step."""

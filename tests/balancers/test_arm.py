@@ -72,8 +72,17 @@ def test_contribution_weights_amplify_the_weak_modality():
     torch.testing.assert_close(w2, torch.tensor([0.25, 4.0]))
     clamped = contribution_weights(torch.tensor([2.0, 0.5]), 2.0, 1.5, 1e-3)
     torch.testing.assert_close(clamped, torch.tensor([1 / 1.5, 1.5]))
-    assert torch.equal(
+    # A modality that contributes nothing is the most imbalanced case: it
+    # gets the largest weight instead of switching the weights off.
+    torch.testing.assert_close(
         contribution_weights(torch.tensor([1.0, 0.0]), 1.0, 3, 1e-3),
+        torch.tensor([1 / 3, 3.0]))
+    torch.testing.assert_close(
+        contribution_weights(torch.tensor([1.0, -0.2]), 1.0, 3, 1e-3),
+        torch.tensor([1 / 3, 3.0]))
+    # Nothing learned yet (no contribution above eps): weights 1.
+    assert torch.equal(
+        contribution_weights(torch.tensor([0.0, -0.1]), 1.0, 3, 1e-3),
         torch.ones(2))
 
 
@@ -95,10 +104,12 @@ def test_weak_modality_weight_rises_above_the_dominant_one():
                            minmax_loss=dict(enable=False)))
     losses = train(model, inputs, labels)
     phi = model.balancer.contributions
-    assert phi[0] > phi[1] > 0  # audio dominates
-    w_audio, w_visual = model.modality_weights.tolist()
+    assert phi[0] > 0 and phi[0] > phi[1]  # audio dominates
+    w_audio, w_visual = model.balancer.weights(model).tolist()
     assert w_visual > 1.0 > w_audio
     assert losses['arm_weight_visual'] == pytest.approx(w_visual)
+    # 'gradient' (the default) leaves the forward weights at 1.
+    assert torch.equal(model.modality_weights, torch.ones(2))
 
 
 def test_weights_stay_one_during_warmup_and_when_disabled():
@@ -106,10 +117,12 @@ def test_weights_stay_one_during_warmup_and_when_disabled():
     warm = mlp_model(dict(type='ARMBalancer',
                           feature_weights=dict(start_epoch=5)))
     train(warm, inputs, labels, steps=5, epoch=2)
-    assert torch.equal(warm.modality_weights, torch.ones(2))
+    assert torch.equal(warm.balancer.weights(warm), torch.ones(2))
     off = mlp_model(dict(type='ARMBalancer',
-                         feature_weights=dict(enable=False)))
+                         feature_weights=dict(enable=False,
+                                              apply='features')))
     train(off, inputs, labels, steps=5)
+    assert torch.equal(off.balancer.weights(off), torch.ones(2))
     assert torch.equal(off.modality_weights, torch.ones(2))
 
 
@@ -118,6 +131,7 @@ def test_minmax_loss_is_added_and_follows_its_definition():
     model = mlp_model(dict(type='ARMBalancer',
                            feature_weights=dict(enable=False),
                            minmax_loss=dict(loss_weight=0.5,
+                                            weighting='smoothmax',
                                             temperature=2.0)))
     model.balancer.set_warmup(warmup_epochs=5)
     losses = model.loss(inputs, samples(labels))
@@ -141,7 +155,8 @@ def test_balancer_refuses_to_run_without_its_hook():
 def test_prediction_is_label_free_and_uses_frozen_weights():
     inputs, labels = dominance_data(n=16)
     model = mlp_model(dict(type='ARMBalancer',
-                           feature_weights=dict(start_epoch=0)))
+                           feature_weights=dict(start_epoch=0,
+                                                apply='features')))
     train(model, inputs, labels, steps=10)
     assert not torch.equal(model.modality_weights, torch.ones(2))
     weights = model.modality_weights.clone()
@@ -161,7 +176,10 @@ def test_repeat_plan_terciles_and_masks():
                     [2.0, 0.1], [0.3, 0.9]])
     repeats, masks = repeat_plan(phi, score='min', rule='tercile',
                                  p_mask=1.0)
-    assert repeats[3] == 1 and masks[3].all()  # not valued: untouched
+    # Not valued: the mean count of the rule (one extra copy, as many
+    # draws as a valued sample on average), masking the modality that
+    # dominates on average (audio here).
+    assert repeats[3] == 2 and masks[3].tolist() == [False, True]
     # Lowest weak-modality contribution -> most copies.
     assert repeats[0] == 3 and repeats[4] == 3
     assert repeats[1] == 1
@@ -172,7 +190,7 @@ def test_repeat_plan_terciles_and_masks():
     assert no_masks.all()
     fixed, _ = repeat_plan(phi, rule='fixed')
     # min phi: 0, 0.5, 0.2, -, 0.1, 0.3 -> 3 extra below 0.5, 2 below 0.9.
-    assert fixed.tolist() == [4, 3, 4, 1, 4, 4]
+    assert fixed.tolist() == [4, 3, 4, 3, 4, 4]
 
 
 def test_sampler_draws_more_of_samples_where_the_weak_modality_is_weak():
@@ -223,12 +241,15 @@ def test_the_epoch_is_the_message_hubs_and_old_checkpoints_still_load():
     kept the epoch in a buffer loads (the stale epoch is dropped)."""
     inputs, labels = dominance_data()
     model = mlp_model(dict(type='ARMBalancer',
-                           feature_weights=dict(start_epoch=3)))
+                           feature_weights=dict(start_epoch=3,
+                                                apply='features')))
     train(model, inputs, labels, steps=30, epoch=2)  # sets the hub's epoch
     assert torch.equal(model.modality_weights, torch.ones(2))
     train(model, inputs, labels, steps=30, epoch=3)
     assert not torch.equal(model.modality_weights, torch.ones(2))
     old = {**model.state_dict(), 'balancer.epoch': torch.tensor(7)}
+    for name in ('signal_weights', 'loss_weights', 'best_mi'):
+        old.pop(f'balancer.{name}')  # buffers that version did not have
     fresh = mlp_model()
     fresh.load_state_dict(old)  # strict: no unexpected key
     torch.testing.assert_close(fresh.balancer.contributions,
@@ -274,3 +295,135 @@ def test_feature_weights_start_at_the_hooks_warmup_by_default():
     explicit = mlp_model(dict(type='ARMBalancer',
                               feature_weights=dict(start_epoch=1)))
     assert attach(explicit, 3) == 1
+
+
+# -- the valuation drives each component ------------------------------------
+def test_gradient_weights_scale_each_encoders_learning_signal_only():
+    """apply='gradient': alpha_m multiplies the fused loss's gradient into
+    encoder m (a linear head cannot absorb it), the forward is untouched."""
+    inputs, labels = dominance_data(n=32)
+    model = mlp_model(dict(type='ARMBalancer',
+                           feature_weights=dict(start_epoch=0),
+                           minmax_loss=dict(enable=False)))
+    model.balancer.set_warmup(0)
+    model.train()
+
+    def fused_grads(alpha):
+        model.balancer.signal_weights = torch.tensor(alpha)
+        model.zero_grad()
+        feats = model.extract_feat(inputs)
+        logits = model.fuse(model.balancer.fusion_features(model, feats))
+        torch.nn.functional.cross_entropy(logits, labels).backward()
+        grads = {m: torch.cat([p.grad.flatten() for p in
+                               model.encoders[m].parameters()])
+                 for m in model.modalities}
+        return logits.detach(), grads, model.fusion.fc.weight.grad.clone()
+
+    z1, g1, head1 = fused_grads([1.0, 1.0])
+    z2, g2, head2 = fused_grads([0.5, 2.0])
+    torch.testing.assert_close(z1, z2)  # same forward
+    torch.testing.assert_close(g2['audio'], 0.5 * g1['audio'])
+    torch.testing.assert_close(g2['visual'], 2.0 * g1['visual'])
+    torch.testing.assert_close(head1, head2)  # the head learns as before
+    assert torch.equal(model.modality_weights, torch.ones(2))
+
+
+def test_minmax_weights_follow_the_epoch_cmi_and_the_guard():
+    """'cmi': w = softmax(-CMI / tau_c), uniform before the first valuation
+    and for an epoch in which the dominant modality's MI fell below its
+    best; 'uniform' (the control) never reads the valuation."""
+    from armlab.balancers.arm import cmi_loss_weights
+    inputs, labels = dominance_data(n=32)
+    model = mlp_model(dict(type='ARMBalancer',
+                           feature_weights=dict(enable=False),
+                           minmax_loss=dict(contribution_temperature=0.5)))
+    balancer = model.balancer
+    feats = model.extract_feat(inputs)
+    masked = model.masked_logits(feats, [('audio', ), ('visual', )])
+    per = torch.stack([torch.nn.functional.cross_entropy(masked[(m, )],
+                                                         labels)
+                       for m in ('audio', 'visual')])
+    before = balancer.minmax_loss(model, feats, labels)
+    torch.testing.assert_close(before, per.sum())  # uniform: M * mean
+    decided = balancer.set_epoch_valuation(torch.tensor([0.8, 0.3]),
+                                           torch.tensor([0.6, 0.1]))
+    w = cmi_loss_weights(torch.tensor([0.6, 0.1]), 0.5)
+    assert not decided['paused'] and w[1] > w[0]  # the weak one weighs more
+    torch.testing.assert_close(balancer.minmax_loss(model, feats, labels),
+                               2 * (w * per).sum())
+    # Audio (dominant by MI) fell from 0.8 to 0.7: the guard pauses.
+    decided = balancer.set_epoch_valuation(torch.tensor([0.7, 0.4]),
+                                           torch.tensor([0.5, 0.2]))
+    assert decided['paused']
+    torch.testing.assert_close(balancer.loss_weights, torch.full((2, ), 0.5))
+    # Within the tolerance (0.02) of its best (0.8): reinforcing resumes.
+    decided = balancer.set_epoch_valuation(torch.tensor([0.79, 0.5]),
+                                           torch.tensor([0.5, 0.2]))
+    assert not decided['paused'] and balancer.loss_weights[1] > 0.5
+    uniform = mlp_model(dict(type='ARMBalancer',
+                             feature_weights=dict(enable=False),
+                             minmax_loss=dict(weighting='uniform')))
+    uniform.load_state_dict(model.state_dict())
+    torch.testing.assert_close(uniform.balancer.minmax_loss(model, feats,
+                                                            labels),
+                               per.sum())
+
+
+def test_masked_forward_keeps_absent_modalities_absent():
+    """Under a batch's presence mask, subset S of sample i is S ∩ present_i;
+    the per-modality losses and the batch valuation skip the rows that hide
+    their modality."""
+    from armlab.balancers.arm import per_modality_losses
+    inputs, labels = dominance_data(n=8)
+    model = mlp_model()
+    feats = model.extract_feat(inputs)
+    present = torch.ones(8, 2, dtype=torch.bool)
+    present[:3, 0] = False  # rows 0-2: audio masked
+    plain = model.masked_logits(feats)
+    within = model.masked_logits(feats, present=present)
+    torch.testing.assert_close(within[('audio', )][:3], plain[()][:3])
+    torch.testing.assert_close(within[('audio', 'visual')][:3],
+                               plain[('visual', )][:3])
+    torch.testing.assert_close(within[('audio', )][3:],
+                               plain[('audio', )][3:])
+    losses = per_modality_losses(plain, labels, model.modalities, present)
+    ce = torch.nn.functional.cross_entropy(plain[('audio', )][3:],
+                                           labels[3:])
+    torch.testing.assert_close(losses[0], ce)
+    # Prediction reads the samples' masks for the masked heads too.
+    data = samples(labels)
+    for ds, row in zip(data, present):
+        ds.set_field(row, 'modality_mask', field_type='data')
+    model.eval()
+    with torch.no_grad():
+        out = model(inputs, data, mode='predict')
+    torch.testing.assert_close(out[0].modality_scores['audio_mask'],
+                               torch.softmax(plain[()][0], 0))
+    # The batch valuation uses the fully present rows only.
+    model.balancer.set_warmup(0)
+    model.balancer._value_batch(model, feats, labels, present)
+    full = pointwise_contributions(
+        model, {m: f[3:] for m, f in feats.items()}, labels[3:])['shapley']
+    torch.testing.assert_close(
+        model.balancer.contributions,
+        torch.stack([full['audio'].mean(), full['visual'].mean()]))
+
+
+def test_repeat_plan_ranks_within_cohorts_and_the_control_shuffles():
+    rng = np.random.default_rng(0)
+    phi = np.stack([rng.uniform(0.5, 1.0, 60), rng.uniform(0, 0.4, 60)], 1)
+    phi[::3] = phi[::3][:, ::-1]  # visual dominates a third of the samples
+    cohort = np.repeat([3, 4], 30)
+    phi[cohort == 3] -= 0.3  # an older, weaker model valued these
+    repeats, masks = repeat_plan(phi, cohort=cohort)
+    for c in (3, 4):  # terciles inside each cohort: 10 / 10 / 10
+        assert np.bincount(repeats[cohort == c], minlength=4)[1:].tolist() \
+            == [10, 10, 10]
+    shuffled, shuffled_masks = repeat_plan(phi, score='shuffled', seed=1)
+    real, real_masks = repeat_plan(phi, seed=1)
+    # Same counts and masking rate as the real plan, not the same samples.
+    assert sorted(shuffled.tolist()) == sorted(real.tolist())
+    assert (~shuffled_masks).sum(0).tolist() == (~real_masks).sum(0).tolist()
+    assert not np.array_equal(shuffled, real)
+    with pytest.raises(ValueError, match='shuffled'):
+        repeat_plan(phi, score='random')

@@ -36,12 +36,21 @@ def test_arm_logs_contributions_weights_and_sampling(arm_run):
     rows = load_scalars(work)
     for key in ('arm/shapley_audio', 'arm/shapley_share_visual',
                 'arm/mi_audio', 'arm/cmi_visual', 'arm/weight_audio',
-                'arm/masked_fraction'):
+                'arm/cmi_pointwise_visual', 'arm/loss_weight_visual',
+                'arm/guard_paused', 'arm/masked_fraction'):
         epochs, values = epoch_series(rows, key)
         assert epochs == [1, 2], key
     shares = [epoch_series(rows, f'arm/shapley_share_{m}')[1][-1]
               for m in ('audio', 'visual')]
     assert sum(shares) == pytest.approx(1.0)
+    # The min-max loss weights of the next epoch are softmax(-CMI / 0.25).
+    cmi = torch.tensor([epoch_series(rows, f'arm/cmi_pointwise_{m}')[1][0]
+                        for m in ('audio', 'visual')])
+    weights = [epoch_series(rows, f'arm/loss_weight_{m}')[1][0]
+               for m in ('audio', 'visual')]
+    torch.testing.assert_close(torch.tensor(weights),
+                               torch.softmax(-cmi / 0.25, 0), atol=1e-4,
+                               rtol=0)
     assert any('loss_minmax' in r for r in rows)
     assert any('arm_weight_visual' in r for r in rows)
 
@@ -52,6 +61,8 @@ def test_checkpoint_holds_weights_and_plan(arm_run):
     state = ckpt['state_dict']
     assert state['modality_weights'].shape == (2, )
     assert state['balancer.contributions'].shape == (2, )
+    assert state['balancer.loss_weights'].shape == (2, )
+    assert ckpt['arm_hook']['valued_at'] == [1] * 60  # all valued at epoch 1
     plan = ckpt['arm_hook']['plan']
     assert len(plan['repeats']) == 60
     assert max(plan['repeats']) == 3 and min(plan['repeats']) == 1

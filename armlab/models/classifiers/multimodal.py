@@ -140,15 +140,23 @@ class MultimodalClassifier(BaseModel):
     def masked_logits(self,
                       feats: Dict[str, torch.Tensor],
                       subsets: Optional[Iterable[Sequence[str]]] = None,
-                      weights: Optional[torch.Tensor] = None
+                      weights: Optional[torch.Tensor] = None,
+                      present: Optional[torch.Tensor] = None
                       ) -> Dict[Subset, torch.Tensor]:
         """Fused logits with only each subset's modalities present.
+
+        A modality absent from a sample (``present``: the batch's presence
+        mask under modality dropout, re-sampling copies or a robustness
+        protocol) stays absent in every subset: sample i's logits for S are
+        those of S ∩ present_i. Masking can take modalities away, never
+        give back one the fused pass treated as missing.
 
         Args:
             feats: Modality -> (B, D) features (detach them for valuation).
             subsets: Modality subsets; defaults to all 2^M, the empty one
                 included (every absent modality takes the fusion's fill).
             weights: Feature weights; defaults to the model's.
+            present: Optional (B, M) bool presence mask (True = present).
 
         Returns:
             dict: subset (tuple in model order) -> logits (B, K).
@@ -164,7 +172,33 @@ class MultimodalClassifier(BaseModel):
             keys.append(tuple(m for m in self.modalities if m in subset))
         if weights is None:
             weights = self.modality_weights.clone()
-        return self.fusion.subset_logits(feats, keys, weights)
+        if present is None or bool(present.all()):
+            return self.fusion.subset_logits(feats, keys, weights)
+        return self._logits_within_presence(feats, keys, weights, present)
+
+    def _logits_within_presence(self, feats, keys: List[Subset], weights,
+                                present: torch.Tensor
+                                ) -> Dict[Subset, torch.Tensor]:
+        """``masked_logits`` under a presence mask: the logits of every
+        S ∩ P for the batch's distinct presence rows P, gathered per row."""
+        present = present.bool().to(next(iter(feats.values())).device)
+        rows, which = torch.unique(present, dim=0, return_inverse=True)
+        rows = [tuple(m for m, on in zip(self.modalities, row) if on)
+                for row in rows.tolist()]
+
+        def within(key, row):
+            return tuple(m for m in key if m in row)
+
+        needed = list(dict.fromkeys(within(k, r) for k in keys for r in rows))
+        logits = self.fusion.subset_logits(feats, needed, weights)
+        out = {}
+        for key in keys:
+            z = logits[within(key, rows[0])]
+            for r in range(1, len(rows)):
+                z = torch.where((which == r)[:, None],
+                                logits[within(key, rows[r])], z)
+            out[key] = z.expand(present.shape[0], -1)
+        return out
 
     def all_subsets(self) -> List[Subset]:
         """Every subset of the modalities, from empty to full."""
@@ -173,18 +207,21 @@ class MultimodalClassifier(BaseModel):
             for c in combinations(self.modalities, r)
         ]
 
-    def modality_logits(self, feats: Dict[str, torch.Tensor]
+    def modality_logits(self, feats: Dict[str, torch.Tensor],
+                        present: Optional[torch.Tensor] = None
                         ) -> Dict[str, torch.Tensor]:
         """Per-modality logits under every convention the model supports.
 
         Keys are ``<m>_mask`` (fused head with only m present, full bias),
         ``<m>_decomp`` (decomposable fusions: W_m h_m + b/M for concat,
         each head for sum) and ``<m>_aux`` (when the model has auxiliary
-        heads).
+        heads). Under a presence mask the masked heads keep absent
+        modalities absent (see :meth:`masked_logits`).
         """
         out = {}
         for m in self.modalities:
-            out[f'{m}_mask'] = self.masked_logits(feats, [(m, )])[(m, )]
+            out[f'{m}_mask'] = self.masked_logits(feats, [(m, )],
+                                                  present=present)[(m, )]
         if self.fusion.decomposable:
             for m, z in self.fusion.decompose(
                     feats, weights=self.modality_weights).items():
@@ -221,7 +258,8 @@ class MultimodalClassifier(BaseModel):
         """Fused loss (plus auxiliary heads), then the balancer's terms."""
         feats = self.extract_feat(inputs)
         present = self._present(data_samples)
-        logits = self.fuse(feats, present=present)
+        logits = self.fuse(self.balancer.fusion_features(self, feats),
+                           present=present)
         labels = torch.cat([ds.gt_label for ds in data_samples])
         losses = {'loss_cls': self.loss_module(logits, labels)}
         losses.update(self.fusion.extra_losses(
@@ -239,11 +277,14 @@ class MultimodalClassifier(BaseModel):
                 ) -> List[DataSample]:
         """Fused and per-modality predictions. Never reads labels."""
         feats = self.extract_feat(inputs)
-        logits = self.fuse(feats, present=self._present(data_samples))
-        return pack_predictions(logits, self.modality_logits(feats),
-                                self.subset_labels(feats), data_samples)
+        present = self._present(data_samples)
+        logits = self.fuse(feats, present=present)
+        return pack_predictions(logits, self.modality_logits(feats, present),
+                                self.subset_labels(feats, present),
+                                data_samples)
 
-    def subset_labels(self, feats: Dict[str, torch.Tensor]
+    def subset_labels(self, feats: Dict[str, torch.Tensor],
+                      present: Optional[torch.Tensor] = None
                       ) -> Dict[str, torch.Tensor]:
         """Predicted class of every modality subset's masked head, keyed
         ``'audio+visual'`` ... ``'none'``: the dataset-level Shapley
@@ -251,7 +292,7 @@ class MultimodalClassifier(BaseModel):
         M > 4 (2^M masked heads would dominate the cost)."""
         if len(self.modalities) > 4:
             return {}
-        logits = self.masked_logits(feats)
+        logits = self.masked_logits(feats, present=present)
         return {('+'.join(s) or 'none'): z.argmax(1)
                 for s, z in logits.items()}
 

@@ -9,13 +9,18 @@
 arm_balancer = dict(
     _delete_=True,
     type='ARMBalancer',
-    # Gentle weights (gamma 0.5, kappa 1.5): the AV-Digits pilot, where
-    # gamma 2 / kappa 3 collapsed the weak modality. start_epoch None: from
-    # the hook's warm-up W.
-    feature_weights=dict(enable=True, source='batch', start_epoch=None,
-                         momentum=0.9, gamma=0.5, max_weight=1.5, eps=1e-3),
+    # (i) Learning-signal weights alpha from the batch contributions: the
+    # fused loss's gradient into each encoder is scaled (the forward is
+    # not, so a linear head cannot absorb them). Gentle (gamma 0.5, kappa
+    # 1.5) as in the AV-Digits pilot. start_epoch None: the hook's W.
+    feature_weights=dict(enable=True, apply='gradient', source='batch',
+                         start_epoch=None, momentum=0.9, gamma=0.5,
+                         max_weight=1.5, eps=1e-3),
+    # (ii) Min-max loss weighted by softmax(-CMI / tau_c) of the hook's
+    # epoch valuation, guarded by the dominant modality's MI.
     minmax_loss=dict(enable=True, start_epoch=0, loss_weight=1.0,
-                     temperature=1.0, weighting='smoothmax'))
+                     weighting='cmi', contribution_temperature=0.25,
+                     guard=dict(enable=True, tolerance=0.02)))
 # 'weighted' keeps the epoch length (and the lr schedule) fixed.
 arm_sampler = dict(_delete_=True, type='ResamplingSampler', shuffle=True,
                    mode='weighted')
