@@ -68,12 +68,12 @@ def cmi_loss_weights(cmi: torch.Tensor, temperature: float) -> torch.Tensor:
     return F.softmax(-cmi / temperature, dim=0)
 
 
-def dominant_fell(mi: torch.Tensor, best_mi: torch.Tensor,
-                  tolerance: float) -> bool:
-    """The asymmetric guard: True when the dominant modality (largest
-    marginal contribution MI_m = I(Y; X_m) / H(Y)) has fallen more than
-    ``tolerance`` below its best so far."""
-    d = int(mi.argmax())
+def dominant_fell(mi: torch.Tensor, cmi: torch.Tensor,
+                  best_mi: torch.Tensor, tolerance: float) -> bool:
+    """The asymmetric guard: True when the dominant modality, the one the
+    CMI weights favour least (largest CMI), has a marginal contribution
+    MI_d = I(Y; X_d) / H(Y) more than ``tolerance`` below its best so far."""
+    d = int(cmi.argmax())
     return bool(mi[d] < best_mi[d] - tolerance)
 
 
@@ -118,8 +118,9 @@ class ARMBalancer(Balancer):
             'contribution' (w = softmax(-Phi / tau_c), Phi the EMA of the
             batch values); ``contribution_temperature`` (tau_c); ``guard``:
             ``enable`` and ``tolerance`` of the asymmetric guard (uniform
-            weights for the next epoch when the dominant modality's marginal
-            contribution fell more than ``tolerance`` below its best).
+            weights for the next epoch when the dominant modality's, the one
+            with the largest CMI, marginal contribution fell more than
+            ``tolerance`` below its best).
     """
 
     lazy_buffers = ('contributions', 'signal_weights', 'loss_weights',
@@ -210,16 +211,16 @@ class ARMBalancer(Balancer):
         CMI (each divided by H(Y)); returns what was decided, for the log.
 
         'cmi' weighting: w = softmax(-CMI / tau_c), unless the guard finds
-        the dominant modality's MI fallen below its best, when w is uniform
-        for that epoch (reinforcing the weak modality must not cost the
-        dominant one its ability).
+        the dominant modality's (largest CMI, so the smallest weight) MI
+        fallen below its best, when w is uniform for that epoch (reinforcing
+        the weak modality must not cost the dominant one its ability).
         """
         mi = mi.detach().float().to(self.loss_weights.device)
         cmi = cmi.detach().float().to(self.loss_weights.device)
         if self.best_mi.numel() != mi.numel():
             self.best_mi = mi.clone()
         paused = bool(self.mm['guard']['enable']) and dominant_fell(
-            mi, self.best_mi, self.mm['guard']['tolerance'])
+            mi, cmi, self.best_mi, self.mm['guard']['tolerance'])
         self.best_mi = torch.maximum(self.best_mi, mi)
         if paused:
             self.loss_weights = torch.full_like(cmi, 1.0 / cmi.numel())
@@ -521,8 +522,8 @@ class ARMHook(SamplingPlanHook):
             scalars[f'arm/shapley_share_{m}'] = float(shares[i])
             scalars[f'arm/mi_{m}'] = float(info['mi'][m])
             scalars[f'arm/cmi_{m}'] = float(info['cmi'][m])
-            scalars[f'arm/mi_pointwise_{m}'] = float(info['mi_pointwise'][i])
-            scalars[f'arm/cmi_pointwise_{m}'] = float(
+            scalars[f'arm/pointwise_mi_{m}'] = float(info['mi_pointwise'][i])
+            scalars[f'arm/pointwise_cmi_{m}'] = float(
                 info['cmi_pointwise'][i])
             scalars[f'arm/phi_plugin_{m}'] = float(info['phi'][m])
             scalars[f'arm/weight_{m}'] = float(alpha[i])

@@ -351,7 +351,8 @@ def test_minmax_weights_follow_the_epoch_cmi_and_the_guard():
     assert not decided['paused'] and w[1] > w[0]  # the weak one weighs more
     torch.testing.assert_close(balancer.minmax_loss(model, feats, labels),
                                2 * (w * per).sum())
-    # Audio (dominant by MI) fell from 0.8 to 0.7: the guard pauses.
+    # Audio (dominant: largest CMI, smallest weight) fell from an MI of 0.8
+    # to 0.7: the guard pauses.
     decided = balancer.set_epoch_valuation(torch.tensor([0.7, 0.4]),
                                            torch.tensor([0.5, 0.2]))
     assert decided['paused']
@@ -360,6 +361,11 @@ def test_minmax_weights_follow_the_epoch_cmi_and_the_guard():
     decided = balancer.set_epoch_valuation(torch.tensor([0.79, 0.5]),
                                            torch.tensor([0.5, 0.2]))
     assert not decided['paused'] and balancer.loss_weights[1] > 0.5
+    # Visual fell from its best (0.5), but the weights favour it (it is not
+    # the dominant one): no pause.
+    decided = balancer.set_epoch_valuation(torch.tensor([0.8, 0.3]),
+                                           torch.tensor([0.5, 0.2]))
+    assert not decided['paused']
     uniform = mlp_model(dict(type='ARMBalancer',
                              feature_weights=dict(enable=False),
                              minmax_loss=dict(weighting='uniform')))

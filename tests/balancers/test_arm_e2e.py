@@ -36,7 +36,7 @@ def test_arm_logs_contributions_weights_and_sampling(arm_run):
     rows = load_scalars(work)
     for key in ('arm/shapley_audio', 'arm/shapley_share_visual',
                 'arm/mi_audio', 'arm/cmi_visual', 'arm/weight_audio',
-                'arm/cmi_pointwise_visual', 'arm/loss_weight_visual',
+                'arm/pointwise_cmi_visual', 'arm/loss_weight_visual',
                 'arm/guard_paused', 'arm/masked_fraction'):
         epochs, values = epoch_series(rows, key)
         assert epochs == [1, 2], key
@@ -44,7 +44,7 @@ def test_arm_logs_contributions_weights_and_sampling(arm_run):
               for m in ('audio', 'visual')]
     assert sum(shares) == pytest.approx(1.0)
     # The min-max loss weights of the next epoch are softmax(-CMI / 0.25).
-    cmi = torch.tensor([epoch_series(rows, f'arm/cmi_pointwise_{m}')[1][0]
+    cmi = torch.tensor([epoch_series(rows, f'arm/pointwise_cmi_{m}')[1][0]
                         for m in ('audio', 'visual')])
     weights = [epoch_series(rows, f'arm/loss_weight_{m}')[1][0]
                for m in ('audio', 'visual')]

@@ -298,3 +298,32 @@ def test_headroom_waits_for_its_reference_instead_of_failing():
                     'alone).']
     with pytest.raises(ValueError, match='needs a unimodal visual config'):
         tool.headroom_table(results, 'joint', ['joint'])
+
+
+def test_pairs_table_tests_a_component_against_its_control():
+    """--pairs A:B: paired differences on the shared seeds, on validation
+    (what a choice may read) and on test (bootstrap over the per-sample
+    records)."""
+    tool = load_compare_tool()
+
+    def run(seed, val, test, correct):
+        return {'seed': seed, 'val/accuracy/top1': val,
+                'test/accuracy/top1': test, 'test_correct': correct}
+
+    results = {
+        'a/arm.py': [run(0, 90, 80, [1, 1, 1, 1, 0]),
+                     run(1, 92, 80, [1, 1, 1, 0, 1]),
+                     run(2, 91, 100, [1] * 5)],
+        'a/control.py': [run(0, 88, 60, [1, 1, 1, 0, 0]),
+                         run(1, 89, 60, [1, 1, 0, 0, 1])],
+    }
+    lines = tool.pairs_table(results, ['arm:control'])
+    cells = [c.strip() for c in lines[-1].strip('|').split('|')]
+    # Seeds 0 and 1 only; val +2.0 and +3.0, test +20 on both.
+    assert cells[:6] == ['arm', 'control', '2', '+2.5', cells[4], '+20.0']
+    assert float(cells[4]) < 0.2  # t over the two val differences
+    assert cells[6].startswith('[+')  # a bootstrap interval
+    with pytest.raises(KeyError, match='A:B'):
+        tool.pairs_table(results, ['arm-control'])
+    with pytest.raises(KeyError, match='nope'):
+        tool.pairs_table(results, ['arm:nope'])

@@ -95,6 +95,10 @@ def parse_args():
     parser.add_argument('--reference', metavar='NAME',
                         help='config name every method is compared with '
                         '(paired tests); default: the first joint_* config')
+    parser.add_argument('--pairs', nargs='+', default=[], metavar='A:B',
+                        help='config-name pairs to test against each other '
+                        '(a component against its control): a table of '
+                        'paired differences A - B, validation and test')
     parser.add_argument('--retest-stale', action='store_true',
                         help='with --skip-existing: re-evaluate, at their best '
                         'checkpoint, reused runs made before the test metrics '
@@ -415,7 +419,6 @@ def paired_table(results: Dict[str, List[dict]], reference: str
     """Fused accuracy with its interval over seeds, and each config's
     paired difference from ``reference`` on the seeds both ran."""
     by_name = {config_name(c): runs for c, runs in results.items()}
-    ref_runs = {r['seed']: r for r in by_name[reference]}
     lines = [f'Fused test top-1 (%): mean ± sample std over seeds and the '
              f'95 % t-interval of the mean. Δ: the config minus '
              f'**{reference}** on the seeds both ran, with a 95 % '
@@ -432,22 +435,75 @@ def paired_table(results: Dict[str, List[dict]], reference: str
         summary = seed_summary(fused)
         ci = ('–' if summary.low is None else
               f'[{summary.low:.1f}, {summary.high:.1f}]')
-        pairs = [(r, ref_runs[r['seed']]) for r in runs
-                 if r['seed'] in ref_runs and 'test_correct' in r and
-                 'test_correct' in ref_runs[r['seed']]]
         delta = delta_ci = p_boot = p_t = '–'
-        if name != reference and pairs:
-            boot = hierarchical_bootstrap([a['test_correct'] for a, _ in pairs],
-                                          [b['test_correct'] for _, b in pairs])
-            delta = f'{boot.diff:+.1f}'
-            delta_ci = f'[{boot.low:+.1f}, {boot.high:+.1f}]'
-            p_boot = format_p(boot.p_value)
-            if len(pairs) > 1:
-                p_t = format_p(paired_t_over_seeds(
-                    [a['test/accuracy/top1'] for a, _ in pairs],
-                    [b['test/accuracy/top1'] for _, b in pairs]).p_value)
+        if name != reference:
+            diff = paired_difference(runs, by_name[reference])
+            if diff:
+                delta, delta_ci, p_boot, p_t = diff
         lines.append(f'| {name} | {len(fused)} | {cell(fused)} | {ci} | '
                      f'{delta} | {delta_ci} | {p_boot} | {p_t} |')
+    return lines
+
+
+def paired_difference(runs: List[dict], reference: List[dict],
+                      key: str = 'test/accuracy/top1'
+                      ) -> Optional[Tuple[str, str, str, str]]:
+    """Δ = runs - reference on the seeds both ran: the difference, its 95 %
+    interval and p-value from a paired bootstrap over seeds and test samples
+    (test accuracy only, which has per-sample records), and the p-value of
+    a paired t-test over seeds; None when no seed is shared."""
+    ref = {r['seed']: r for r in reference}
+    pairs = [(r, ref[r['seed']]) for r in runs
+             if r['seed'] in ref and key in r and key in ref[r['seed']]]
+    if not pairs:
+        return None
+    diffs = [a[key] - b[key] for a, b in pairs]
+    delta, delta_ci, p_boot = f'{np.mean(diffs):+.1f}', '–', '–'
+    if key == 'test/accuracy/top1' and all(
+            'test_correct' in a and 'test_correct' in b for a, b in pairs):
+        boot = hierarchical_bootstrap([a['test_correct'] for a, _ in pairs],
+                                      [b['test_correct'] for _, b in pairs])
+        delta = f'{boot.diff:+.1f}'
+        delta_ci = f'[{boot.low:+.1f}, {boot.high:+.1f}]'
+        p_boot = format_p(boot.p_value)
+    p_t = '–'
+    if len(pairs) > 1:
+        p_t = format_p(paired_t_over_seeds([a[key] for a, _ in pairs],
+                                           [b[key] for _, b in pairs]
+                                           ).p_value)
+    return delta, delta_ci, p_boot, p_t
+
+
+def pairs_table(results: Dict[str, List[dict]], pairs: List[str]
+                ) -> List[str]:
+    """Each ``A:B`` pair's paired differences A - B, on the validation
+    accuracy of the selected checkpoint (what a choice between them may
+    read) and on test."""
+    by_name = {config_name(c): runs for c, runs in results.items()}
+    lines = ['Pairs (a component against its control, or one option '
+             'against another): Δ = A − B on the seeds both ran; val is the '
+             'best-checkpoint validation top-1, test the fused test top-1 '
+             '(paired bootstrap interval and p as above, paired t over '
+             'seeds).', '',
+             '| A | B | seeds | Δ val | p (t, val) | Δ test | Δ test 95 % CI '
+             '| p (bootstrap) | p (t, test) |',
+             '|---|---|---|---|---|---|---|---|---|']
+    for pair in pairs:
+        a, sep, b = pair.partition(':')
+        if not sep or a not in by_name or b not in by_name:
+            raise KeyError(f'--pairs {pair!r}: write A:B with two config '
+                           f'names of the set {sorted(by_name)}')
+        val = paired_difference(by_name[a], by_name[b],
+                                'val/accuracy/top1')
+        test = paired_difference(by_name[a], by_name[b])
+        if not test:
+            lines.append(f'| {a} | {b} | 0 | – | – | – | – | – | – |')
+            continue
+        seeds = len({r['seed'] for r in by_name[a]} &
+                    {r['seed'] for r in by_name[b]})
+        v = val or ('–', '–', '–', '–')
+        lines.append(f'| {a} | {b} | {seeds} | {v[0]} | {v[3]} | '
+                     f'{test[0]} | {test[1]} | {test[2]} | {test[3]} |')
     return lines
 
 
@@ -600,6 +656,8 @@ def main():
         if reference:
             body += paired_table(results, reference) + ['']
         body += summarise(results) + ['']
+        if args.pairs and results:
+            body += pairs_table(results, args.pairs) + ['']
         if missing:
             body += ['Not run yet (left out of the means): ' +
                      ', '.join(missing) + '.', '']

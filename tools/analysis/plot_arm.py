@@ -22,7 +22,11 @@ PANELS = [
     ('Shapley share', ['arm/shapley_share_*'], 'epoch'),
     ('Plug-in MI / CMI of masked heads (nats)', ['arm/mi_*', 'arm/cmi_*'],
      'epoch'),
-    ('Feature weights', ['arm_weight_*'], 'iter'),
+    ('Pointwise MI / CMI (/ H(Y))', ['arm/pointwise_mi_*',
+                                    'arm/pointwise_cmi_*'], 'epoch'),
+    ('Min-max loss weights (guard paused: 1)', ['arm/loss_weight_*',
+                                                'arm/guard_paused'], 'epoch'),
+    ('Learning-signal weights', ['arm_weight_*'], 'iter'),
     ('Re-sampling', ['arm/masked_fraction', 'arm/epoch_length'], 'epoch'),
 ]
 
@@ -32,7 +36,7 @@ def plot(work_dir: str, out: str) -> str:
     if not keys_with_prefix(rows, 'arm'):
         raise ValueError(f'{work_dir!r} has no ARM scalars: was it trained '
                          'with ARMBalancer and ARMHook?')
-    fig, axes = plt.subplots(2, 3, figsize=(15, 8))
+    fig, axes = plt.subplots(2, 4, figsize=(20, 8))
     for ax, (title, patterns, axis) in zip(axes.flat, PANELS):
         series = iter_series if axis == 'iter' else epoch_series
         for key in expand(rows, patterns):
