@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from armlab.utils import register_all_modules
+# Tiny models train fastest on one thread (several are ten times slower on
+# two), and .ci/run gives each of the two cores its own pytest worker: one
+# BLAS / torch thread per test process, and per tool it starts (inherited).
+for _var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+    os.environ.setdefault(_var, '1')
+
+import torch  # noqa: E402
+
+from armlab.utils import register_all_modules  # noqa: E402
+
+torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get('ARMLAB_SHARED_DATA',

@@ -22,8 +22,8 @@ import numpy as np
 from scipy import stats
 
 
-#: Bootstrap resamples drawn at once (memory: chunk x seeds x samples).
-_CHUNK = 200
+#: Bootstrap resamples drawn at once (memory: chunk x seeds x values).
+_CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,36 @@ def _two_sided_p(samples: np.ndarray) -> float:
     return float(min(1.0, 2 * min(below, above)))
 
 
+def _resampled_means(d: np.ndarray, num_boot: int, rng: np.random.Generator,
+                     resample_seeds: bool) -> np.ndarray:
+    """Bootstrap means (in points) of the per-sample differences d (seeds,
+    samples): seeds drawn with replacement when ``resample_seeds``, then
+    the samples of each drawn seed with replacement.
+
+    Drawing N samples with replacement from a seed's N differences and
+    averaging them depends only on how many draws fall on each distinct
+    value, which is multinomial with that seed's value frequencies: one
+    multinomial draw per (resample, seed) replaces N index draws, with the
+    same distribution (differences of correctness take three values).
+    """
+    num_seeds, num_samples = d.shape
+    values, inverse = np.unique(d, return_inverse=True)
+    inverse = inverse.reshape(d.shape)
+    freq = np.stack([np.bincount(row, minlength=values.size)
+                     for row in inverse]) / num_samples
+    boots = np.empty(num_boot)
+    for start in range(0, num_boot, _CHUNK):  # bounded memory
+        n = min(_CHUNK, num_boot - start)
+        if resample_seeds:
+            seeds = rng.integers(0, num_seeds, size=(n, num_seeds))
+        else:
+            seeds = np.zeros((n, num_seeds), dtype=np.int64)
+        counts = rng.multinomial(num_samples, freq[seeds])
+        boots[start:start + n] = 100.0 * (counts @ values).sum(1) / (
+            num_seeds * num_samples)
+    return boots
+
+
 def _check_pair(a: np.ndarray, b: np.ndarray) -> None:
     if a.shape != b.shape or a.ndim != 1:
         raise ValueError(f'paired correctness vectors must be 1-D and of '
@@ -89,11 +119,7 @@ def paired_bootstrap(correct_a: Sequence[int], correct_b: Sequence[int],
     _check_pair(a, b)
     d = a - b
     rng = np.random.default_rng(seed)
-    boots = np.empty(num_boot)
-    for start in range(0, num_boot, _CHUNK):  # bounded memory
-        n = min(_CHUNK, num_boot - start)
-        idx = rng.integers(0, d.size, size=(n, d.size))
-        boots[start:start + n] = 100.0 * d[idx].mean(1)
+    boots = _resampled_means(d[None], num_boot, rng, resample_seeds=False)
     lo, hi = np.quantile(boots, [0.5 - level / 2, 0.5 + level / 2])
     return PairedDifference(100.0 * float(d.mean()), float(lo), float(hi),
                             _two_sided_p(boots), level)
@@ -115,15 +141,8 @@ def hierarchical_bootstrap(correct_a: Sequence[Sequence[int]],
         raise ValueError(f'expected (seeds, samples) arrays of one shape, '
                          f'got {a.shape} and {b.shape}')
     d = a - b
-    num_seeds, num_samples = d.shape
     rng = np.random.default_rng(seed)
-    boots = np.empty(num_boot)
-    for start in range(0, num_boot, _CHUNK):  # bounded memory
-        n = min(_CHUNK, num_boot - start)
-        seeds = rng.integers(0, num_seeds, size=(n, num_seeds, 1))
-        samples = rng.integers(0, num_samples,
-                               size=(n, num_seeds, num_samples))
-        boots[start:start + n] = 100.0 * d[seeds, samples].mean((1, 2))
+    boots = _resampled_means(d, num_boot, rng, resample_seeds=True)
     lo, hi = np.quantile(boots, [0.5 - level / 2, 0.5 + level / 2])
     return PairedDifference(100.0 * float(d.mean()), float(lo), float(hi),
                             _two_sided_p(boots), level)

@@ -66,6 +66,26 @@ def test_hierarchical_bootstrap_pools_seeds_and_samples():
                                                rel=0.15)
 
 
+def test_the_multinomial_resampling_has_the_bootstrap_spread():
+    """Resampling by value counts is the index bootstrap in distribution:
+    the interval of a mean over N resampled differences is about +-1.96
+    sd(d) / sqrt(N), and resampling seeds too adds the seeds' spread."""
+    rng = np.random.default_rng(4)
+    a = (rng.random(3000) < 0.85).astype(int)
+    b = (rng.random(3000) < 0.80).astype(int)
+    d = 100.0 * (a - b)
+    r = paired_bootstrap(a, b, num_boot=20000, seed=5)
+    half = 1.959964 * d.std() / np.sqrt(d.size)
+    assert (r.high - r.low) / 2 == pytest.approx(half, rel=0.05)
+    assert (r.high + r.low) / 2 == pytest.approx(d.mean(), abs=0.1 * half)
+    # Seeds that disagree widen the hierarchical interval beyond the
+    # within-seed one.
+    seeds_a = np.stack([a, np.roll(a, 7), (rng.random(3000) < 0.95)])
+    seeds_b = np.stack([b, np.roll(b, 7), b])
+    wide = hierarchical_bootstrap(seeds_a, seeds_b, num_boot=4000)
+    assert wide.high - wide.low > 2 * half
+
+
 def test_correctness_round_trips_through_its_record_encoding():
     bits = [1, 0, 1, 1, 0, 0, 0, 1, 1, 1, 0]
     text = encode_correct(bits)

@@ -71,6 +71,8 @@ def drift_over_ranks(state: dict) -> dict:
     """Max abs difference to rank 0, per state entry that differs."""
     drift = {}
     for name, value in state.items():
+        if value.numel() == 0:  # a lazy buffer not used yet
+            continue
         gathered = [torch.empty_like(value)
                     for _ in range(dist.get_world_size())]
         dist.all_gather(gathered, value)
