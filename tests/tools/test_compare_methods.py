@@ -269,7 +269,7 @@ def test_skip_existing_resumes_from_a_record_made_with_the_same_options(
                  test_correct=[1, 1, 0, 1], commit={'commit': 'c' * 40,
                                                     'dirty': False},
                  machine='m', command='c')
-    args = argparse.Namespace(runs_dir=str(tmp_path), report_only=False,
+    args = argparse.Namespace(runs_dir=[str(tmp_path)], report_only=False,
                               skip_existing=True, probe=False,
                               work_root=str(tmp_path / 'work'),
                               retest_stale=False, command='c')
@@ -284,6 +284,13 @@ def test_skip_existing_resumes_from_a_record_made_with_the_same_options(
     tool.load_run(args, 'configs/joint.py', 'complementary', 0,
                   'configs/joint.py', opts)
     assert trained == [0, 0]
+    # Several --runs-dir: a record of a later one is read when the first
+    # has none (a table over records kept in two places).
+    args.probe = False
+    args.runs_dir = [str(tmp_path / 'empty'), str(tmp_path)]
+    got = tool.load_run(args, 'configs/joint.py', 'complementary', 0,
+                        'configs/joint.py', opts)
+    assert got['test/accuracy/top1'] == 75.0 and trained == [0, 0]
 
 
 def test_headroom_waits_for_its_reference_instead_of_failing():

@@ -87,11 +87,12 @@ def parse_args():
     parser.add_argument('--report-only', action='store_true',
                         help='train nothing: tabulate the finished runs and '
                         'list the missing ones')
-    parser.add_argument('--runs-dir', metavar='DIR',
-                        help='write a record of every finished run here '
-                        '(docs/results/runs/<table>), and with '
-                        '--report-only read the runs from these records '
-                        'instead of the work dirs')
+    parser.add_argument('--runs-dir', metavar='DIR', nargs='+',
+                        help='write a record of every finished run in the '
+                        'first DIR (docs/results/runs/<table>), and with '
+                        '--report-only read the runs from the records of '
+                        'these DIRs, the first holding one winning, instead '
+                        'of the work dirs')
     parser.add_argument('--reference', metavar='NAME',
                         help='config name every method is compared with '
                         '(paired tests); default: the first joint_* config')
@@ -567,7 +568,8 @@ def load_run(args, config: str, preset: Optional[str], seed: int,
     name = config_name(config)
     tag = f'{name} seed {seed}' + (f' ({preset})' if preset else '')
     if args.runs_dir and (args.report_only or args.skip_existing):
-        path = record_path(args.runs_dir, preset, name, seed)
+        paths = [record_path(d, preset, name, seed) for d in args.runs_dir]
+        path = next((p for p in paths if osp.isfile(p)), paths[0])
         record = read_record(path) if osp.isfile(path) else None
         reuse = record is not None and (
             args.report_only or (record['cfg_options'] == opts and not (
@@ -608,7 +610,7 @@ def load_run(args, config: str, preset: Optional[str], seed: int,
          if isinstance(v, (int, float))}), flush=True)
     if args.runs_dir and 'test_correct' in result and not args.report_only:
         record = write_record(
-            record_path(args.runs_dir, preset, name, seed),
+            record_path(args.runs_dir[0], preset, name, seed),
             config=osp.relpath(osp.abspath(config), REPO), preset=preset,
             seed=seed, cfg_options=opts,
             metrics={k: v for k, v in result.items()
@@ -677,7 +679,9 @@ def main():
     if commits:
         sections += ['Runs made at commit(s) ' +
                      ', '.join(f'`{c}`' for c in sorted(commits)) +
-                     f' (records in `{args.runs_dir}`), by:', '']
+                     ' (records in ' + ', '.join(
+                         f'`{d}`' for d in args.runs_dir or []) +
+                     '), by:', '']
         sections += [f'- `{c}`' for c in sorted(commands)] + ['']
     sections += ['Checkpoint chosen on the validation split; test evaluated '
                  'at that checkpoint. Accuracies in %, mean ± sample std '
