@@ -284,13 +284,26 @@ def test_skip_existing_resumes_from_a_record_made_with_the_same_options(
     tool.load_run(args, 'configs/joint.py', 'complementary', 0,
                   'configs/joint.py', opts)
     assert trained == [0, 0]
-    # Several --runs-dir: a record of a later one is read when the first
-    # has none (a table over records kept in two places).
+    # Several --runs-dir: a config's records come from the first folder
+    # holding any of them, never some seeds from one and some from another.
     args.probe = False
+    args.report_only = True
     args.runs_dir = [str(tmp_path / 'empty'), str(tmp_path)]
     got = tool.load_run(args, 'configs/joint.py', 'complementary', 0,
                         'configs/joint.py', opts)
     assert got['test/accuracy/top1'] == 75.0 and trained == [0, 0]
+    newer = tmp_path / 'newer'
+    write_record(record_path(str(newer), 'complementary', 'joint', 1),
+                 config='configs/joint.py', preset='complementary', seed=1,
+                 cfg_options=opts, metrics={'test/accuracy/top1': 80.0},
+                 test_correct=[1, 1, 1, 1], commit={'commit': 'd' * 40,
+                                                    'dirty': False},
+                 machine='m', command='c')
+    args.runs_dir = [str(newer), str(tmp_path)]
+    assert tool.load_run(args, 'configs/joint.py', 'complementary', 0,
+                         'configs/joint.py', opts) is None
+    assert tool.load_run(args, 'configs/joint.py', 'complementary', 1,
+                         'configs/joint.py', opts)['test/accuracy/top1'] == 80
 
 
 def test_headroom_waits_for_its_reference_instead_of_failing():
@@ -334,3 +347,7 @@ def test_pairs_table_tests_a_component_against_its_control():
         tool.pairs_table(results, ['arm-control'])
     with pytest.raises(KeyError, match='nope'):
         tool.pairs_table(results, ['arm:nope'])
+    # A configured control without runs yet: a row of dashes.
+    waiting = tool.pairs_table(results, ['arm:later'],
+                               ['arm', 'control', 'later'])
+    assert waiting[-1] == '| arm | later | 0 | – | – | – | – | – | – |'

@@ -91,8 +91,8 @@ def parse_args():
                         help='write a record of every finished run in the '
                         'first DIR (docs/results/runs/<table>), and with '
                         '--report-only read the runs from the records of '
-                        'these DIRs, the first holding one winning, instead '
-                        'of the work dirs')
+                        'these DIRs instead of the work dirs: each config\'s '
+                        'from the first DIR holding any of its records')
     parser.add_argument('--reference', metavar='NAME',
                         help='config name every method is compared with '
                         '(paired tests); default: the first joint_* config')
@@ -475,12 +475,14 @@ def paired_difference(runs: List[dict], reference: List[dict],
     return delta, delta_ci, p_boot, p_t
 
 
-def pairs_table(results: Dict[str, List[dict]], pairs: List[str]
-                ) -> List[str]:
+def pairs_table(results: Dict[str, List[dict]], pairs: List[str],
+                configured: Optional[Sequence[str]] = None) -> List[str]:
     """Each ``A:B`` pair's paired differences A - B, on the validation
     accuracy of the selected checkpoint (what a choice between them may
-    read) and on test."""
-    by_name = {config_name(c): runs for c, runs in results.items()}
+    read) and on test. A pair of ``configured`` names without runs yet
+    gets a row of dashes."""
+    by_name = {name: [] for name in configured or []}
+    by_name.update({config_name(c): runs for c, runs in results.items()})
     lines = ['Pairs (a component against its control, or one option '
              'against another): Δ = A − B on the seeds both ran; val is the '
              'best-checkpoint validation top-1, test the fused test top-1 '
@@ -568,8 +570,12 @@ def load_run(args, config: str, preset: Optional[str], seed: int,
     name = config_name(config)
     tag = f'{name} seed {seed}' + (f' ({preset})' if preset else '')
     if args.runs_dir and (args.report_only or args.skip_existing):
+        # A config's records are read from one place: the first folder
+        # holding any of them (seeds of two folders, made by different
+        # code, are never mixed).
         paths = [record_path(d, preset, name, seed) for d in args.runs_dir]
-        path = next((p for p in paths if osp.isfile(p)), paths[0])
+        path = next((p for p in paths if osp.isdir(osp.dirname(p))),
+                    paths[0])
         record = read_record(path) if osp.isfile(path) else None
         reuse = record is not None and (
             args.report_only or (record['cfg_options'] == opts and not (
@@ -659,7 +665,8 @@ def main():
             body += paired_table(results, reference) + ['']
         body += summarise(results) + ['']
         if args.pairs and results:
-            body += pairs_table(results, args.pairs) + ['']
+            body += pairs_table(results, args.pairs,
+                                [config_name(c) for c in args.configs]) + ['']
         if missing:
             body += ['Not run yet (left out of the means): ' +
                      ', '.join(missing) + '.', '']
