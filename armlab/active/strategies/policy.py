@@ -26,7 +26,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.logging import print_log
-from scipy.stats import rankdata
 from torch import nn
 from torch.distributions import Dirichlet
 
@@ -56,6 +55,9 @@ def rank_normalise(scores) -> torch.Tensor:
     Rank scaling makes criteria of any unit and spread comparable; a pool
     of one item maps to 0.
     """
+    # scipy.stats here, not at the top: it is a second of every process's
+    # start-up (``register_all_modules`` imports this module).
+    from scipy.stats import rankdata
     scores = np.asarray(torch.as_tensor(scores).detach().cpu().double())
     if len(scores) < 2:
         return torch.zeros(len(scores), dtype=torch.float64)
