@@ -125,6 +125,7 @@ def _json(path):
     return json.loads(path.read_text())
 
 
+@pytest.mark.e2e
 def test_every_round_leaves_its_records(runs):
     full = runs['full']
     rows = read_csv(str(full / 'al_metrics.csv'))

@@ -147,6 +147,7 @@ def test_refuses_models_without_mmtm():
         run_steps(model, 1)
 
 
+@pytest.mark.e2e
 def test_greedy_trains_end_to_end(tiny_root, tmp_path):
     # Re-balancing from the second epoch; epsilon 0 so that it surely runs.
     proc = run_tool('tools/train.py', CONFIG, '--work-dir', tmp_path,

@@ -160,6 +160,7 @@ def test_hook_refuses_the_validation_split():
         PMRHook(fraction=0)
 
 
+@pytest.mark.e2e
 def test_two_epoch_training(tiny_root, tmp_path):
     # All 60 training samples (val and test hold 20 each) are read per pass.
     proc = run_tool('tools/train.py', CONFIG, '--work-dir', tmp_path,

@@ -319,6 +319,7 @@ def epoch_iterations(rows, epoch):
     return sum(1 for r in rows if r.get('epoch') == epoch and 'iter' in r)
 
 
+@pytest.mark.e2e
 def test_sample_level_run_grows_the_epoch_and_resumes(tiny_root, tmp_path):
     # Epoch 1, valued at its end; then resumed for epoch 2, which must train
     # on the copies planned after epoch 1 (restored from the checkpoint).

@@ -60,6 +60,7 @@ def test_skipping_serves_the_next_good_sample(damaged_root):
     assert out['data_samples'].skipped_samples == ['train_000005']
 
 
+@pytest.mark.e2e
 def test_training_counts_skipped_samples(damaged_root, tmp_path):
     config = REPO / 'configs' / 'joint' / 'joint_concat_resnet18_avdigits.py'
     proc = run_tool('tools/train.py', config, '--work-dir', tmp_path / 'w',

@@ -214,6 +214,7 @@ def test_kaldi_fbank_peaks_at_the_tone_frequency():
 
 
 # ---------------------------------------------------------------- CLI tools
+@pytest.mark.e2e
 def test_cli_tools_extract_resume_and_report_failures(clips, tmp_path,
                                                      capsys):
     raw = tmp_path / 'raw'

@@ -76,6 +76,7 @@ def test_malformed_list_line_is_named(tmp_path):
         load_tool('prepare_ave').read_lines(str(bad))
 
 
+@pytest.mark.e2e
 def test_one_training_epoch_on_the_prepared_data(prepared, tmp_path):
     train_one_epoch('ave', prepared, tmp_path, train_batch=2)
 

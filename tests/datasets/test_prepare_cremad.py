@@ -123,6 +123,7 @@ def test_list_label_must_match_the_clip_name(tmp_path):
         load_tool('prepare_cremad').read_list(str(bad))
 
 
+@pytest.mark.e2e
 def test_one_training_epoch_on_the_prepared_data(prepared, tmp_path):
     out, _, _ = prepared
     train_one_epoch('cremad', out, tmp_path, train_batch=3)

@@ -73,6 +73,7 @@ def test_bad_pickle_is_named(tmp_path):
                    '--out', tmp_path / 'out')
 
 
+@pytest.mark.e2e
 def test_three_modality_config_trains_one_epoch(prepared, tmp_path):
     _, out = prepared
     opts = tiny_text_options(

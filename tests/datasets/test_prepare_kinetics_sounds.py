@@ -90,6 +90,7 @@ def test_unknown_class_in_a_list_is_named(tmp_path):
         load_tool('prepare_kinetics_sounds').read_list(str(bad), KS_CLASSES)
 
 
+@pytest.mark.e2e
 def test_one_training_epoch_on_the_prepared_data(prepared, tmp_path):
     train_one_epoch('kinetics_sounds', prepared, tmp_path, train_batch=5)
 

@@ -85,6 +85,7 @@ def test_missing_class_index_is_named(tmp_path):
         tool.main(['--raw', str(tmp_path), '--out', str(tmp_path / 'out')])
 
 
+@pytest.mark.e2e
 def test_one_training_epoch_on_the_prepared_data(prepared, tmp_path):
     train_one_epoch('ucf51', prepared[0], tmp_path, train_batch=4)
 

@@ -67,6 +67,7 @@ def test_bad_split_value_is_named(tmp_path):
         load_tool('prepare_vggsound').read_csv(str(bad))
 
 
+@pytest.mark.e2e
 def test_one_training_epoch_on_the_prepared_data(prepared, tmp_path):
     train_one_epoch('vggsound', prepared[0], tmp_path, train_batch=5)
 

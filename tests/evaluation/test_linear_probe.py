@@ -35,6 +35,7 @@ def test_probe_per_modality_and_errors():
         probe_accuracy(x[:5], np.zeros(5, int), x[5:9], y[5:9])
 
 
+@pytest.mark.e2e
 def test_linear_probe_tool(tiny_root, tmp_path):
     config = REPO / 'configs' / 'joint' / 'joint_concat_resnet18_avdigits.py'
     opts = tiny_options(tiny_root, epochs=1)

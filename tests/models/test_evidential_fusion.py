@@ -191,6 +191,7 @@ def test_bad_options_name_the_culprit():
         random_fusion(loss_form='l1')
 
 
+@pytest.mark.e2e
 def test_config_trains_and_tests_end_to_end(tiny_root, tmp_path):
     work = tmp_path / 'work'
     opts = tiny_options(tiny_root, epochs=2)

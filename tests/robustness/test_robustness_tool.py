@@ -15,6 +15,8 @@ from conftest import (REPO, TINY_BUILD, run_tool, tiny_options,
 from armlab.registry import DATASETS
 from armlab.utils.scalars import load_scalars
 
+pytestmark = pytest.mark.e2e
+
 CONFIG = REPO / 'configs' / 'joint' / 'joint_concat_resnet18_avdigits.py'
 DROPOUT = REPO / 'configs' / 'modality_dropout' / \
     'modality_dropout_resnet18_avdigits.py'
