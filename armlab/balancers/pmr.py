@@ -85,14 +85,15 @@ class PMRBalancer(Balancer):
     Args:
         alpha: Coefficient of the prototypical CE.
         start_epoch: First epoch of the modulation window.
-        end_epoch: The window ends before this epoch (None: never ends).
+        end_epoch: The window ends before this epoch (None: never ends);
+            71 by default, the official epochs 0-70 inclusive.
         momentum: mu, the weight of the old prototypes in the blend.
     """
 
     def __init__(self,
                  alpha: float = 2.0,
                  start_epoch: int = 0,
-                 end_epoch: Optional[int] = 70,
+                 end_epoch: Optional[int] = 71,
                  momentum: float = 0.0):
         super().__init__()
         if not 0 <= momentum < 1:

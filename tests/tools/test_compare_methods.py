@@ -182,7 +182,8 @@ def test_headroom_reads_the_weak_member_of_an_ensemble():
 
 @pytest.mark.parametrize('table', ['avdigits_headroom.md',
                                    'avdigits_presets.md',
-                                   'avdigits_mnist_fsdd.md'])
+                                   'avdigits_mnist_fsdd.md',
+                                   'arm_mnist_fsdd.md'])
 def test_a_committed_table_regenerates_from_its_committed_records(
         table, tmp_path):
     """The 'Produced by' command of a table under docs/results, run in this

@@ -7,10 +7,11 @@ pmr_model = dict(
         _delete_=True,
         type='PMRBalancer',
         alpha=2.0,  # official bash.sh, concat fusion (BB: 0.6)
-        # bash.sh: modulation epochs 0-70 of 100-130; the joint schedule
-        # is 100 epochs, so the window is taken as it is.
+        # bash.sh: modulation epochs 0-70 of 100-130, 70 included (its test
+        # is epoch <= 70); the window here ends before end_epoch, so 71.
+        # The joint schedule is 100 epochs: the window is taken as it is.
         start_epoch=0,
-        end_epoch=70,
+        end_epoch=71,
         momentum=0.0))  # mu, as bash.sh
 # Prototypes before training and after every epoch, from 10 % of the train
 # split read with the test pipeline (the official share; never the
