@@ -88,10 +88,15 @@ def agm_coefficients(scores: torch.Tensor, mean_scores: torch.Tensor,
 def clip_if_head_exceeds(model: nn.Module, head: nn.Module,
                          max_norm: float = 1.0, scale: float = 1.0) -> bool:
     """Clip the global gradient norm to ``max_norm`` when any gradient entry
-    of ``head`` leaves [-1, 1] (``scale``: an AMP loss scale the gradients
-    still carry). Returns whether it clipped."""
-    grads = [p.grad.detach().abs().max() for p in head.parameters()
-             if p.grad is not None]
+    of ``head``'s weight matrices leaves [-1, 1] (``scale``: an AMP loss
+    scale the gradients still carry). Returns whether it clipped.
+
+    Only the weights are read, as the official rule reads the fusion layer's
+    ``weight``: a large bias gradient alone does not clip.
+    """
+    grads = [p.grad.detach().abs().max()
+             for name, p in head.named_parameters()
+             if p.grad is not None and name.rsplit('.', 1)[-1] == 'weight']
     if not grads or float(torch.stack(grads).max()) <= scale:
         return False
     params = [p for p in model.parameters() if p.grad is not None]

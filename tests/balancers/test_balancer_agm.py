@@ -198,6 +198,9 @@ def test_clipping_rule():
     for p in model.parameters():
         p.grad = torch.full_like(p, 0.5)
     assert not clip_if_head_exceeds(model, model.fusion)
+    # The official rule reads the head's weight only, not its bias.
+    model.fusion.fc.bias.grad[0] = 3.0
+    assert not clip_if_head_exceeds(model, model.fusion)
     model.fusion.fc.weight.grad[0, 0] = 3.0
     assert clip_if_head_exceeds(model, model.fusion)
     norm = torch.stack([p.grad.norm() for p in model.parameters()]).norm()
