@@ -28,11 +28,17 @@ def ogm_coefficients(scores: torch.Tensor, alpha: float):
         tuple: ratios rho (M,), rho_m = s_m / mean_{j != m} s_j (for M = 2,
         the paper's s_a / s_v and its inverse), and coefficients k (M,):
         1 - tanh(alpha * rho_m) where rho_m > 1 (dominant), exactly 1 else.
+        For M = 2 at an exact tie (rho = 1) the first modality is
+        modulated, as the official code's ``else`` branch does to audio
+        (its test is ``ratio_v > 1``).
     """
     num = scores.numel()
     others = (scores.sum() - scores) / (num - 1)
     ratios = scores / others.clamp_min(torch.finfo(scores.dtype).tiny)
-    coeffs = torch.where(ratios > 1, 1 - torch.tanh(alpha * ratios),
+    dominant = ratios > 1
+    if num == 2 and not bool(dominant.any()):  # a tie: the official else
+        dominant = torch.tensor([True, False], device=ratios.device)
+    coeffs = torch.where(dominant, 1 - torch.tanh(alpha * ratios),
                          torch.ones_like(ratios))
     return ratios, coeffs
 

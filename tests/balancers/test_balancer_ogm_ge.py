@@ -90,6 +90,10 @@ def test_coefficients_dominant_below_one_other_exactly_one():
     assert ratios.tolist() == pytest.approx([3.0, 1 / 3])
     assert k[0].item() == pytest.approx(1 - math.tanh(2.4), rel=1e-5)
     assert k[1].item() == 1.0
+    # An exact tie: the official code's else branch modulates audio (the
+    # first modality) with 1 - tanh(alpha), visual keeps 1.
+    ratios, k = ogm_coefficients(torch.tensor([5.0, 5.0]), alpha=0.8)
+    assert k.tolist() == pytest.approx([1 - math.tanh(0.8), 1.0], rel=1e-5)
     # M = 3: rho_m = s_m / mean of the others.
     ratios, k = ogm_coefficients(torch.tensor([6.0, 2.0, 2.0]), alpha=0.8)
     assert ratios.tolist() == pytest.approx([3.0, 0.5, 0.5])
