@@ -16,6 +16,11 @@ the weak modality is the one the joint config's fused head uses least
 unimodal config in the set) minus its accuracy inside the joint model, and
 each method's row says which share of it the method closes (masked, and
 probe where measured) and its fused accuracy against the joint model's.
+``--pairs A:B ...`` adds a table of paired differences A - B (a component
+against its control), on validation and on test. ``--runs-dir`` keeps a
+record of every run (``docs/results/runs/<table>``); with several folders,
+records are written to the first and each config is read from the first
+folder holding any of its records.
 
 Usage::
 
