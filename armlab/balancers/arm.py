@@ -1,25 +1,27 @@
 """ARM: Asymmetric Reinforcing against Multimodal Representation Bias.
 
 Gao et al., AAAI 2025. The paper's body is not public; armlab's definition
-follows its abstract and public summaries (configs/arm/README.md gives
-the equations and every open choice). Three switchable components
-reinforce the weak
-modality while the fused loss keeps the dominant one:
+follows its abstract and public summaries (configs/arm/README.md gives the
+equations and every open choice). Three switchable components, each driven
+by the modalities' contributions, reinforce the weak modality while the
+fused loss keeps the dominant one:
 
-* dynamic feature-level fusion: per-modality feature weights from smoothed
-  contributions (weak modality amplified, clamped), frozen at evaluation;
-* a balanced min-max loss: a smooth maximum over the per-modality losses of
-  the masked fused heads;
+* learning-signal weights: alpha_m from the smoothed batch contributions
+  (weak modality amplified, clamped) multiplies the fused loss's gradient
+  into encoder m; the forward is unchanged, so a linear head cannot absorb
+  them (``apply='features'`` keeps the weights on the fused features);
+* a balanced min-max loss over the single-modality heads, weighted by
+  softmax(-CMI / tau_c) of the epoch valuation and guarded so that the
+  dominant modality's MI does not fall while the weak one is reinforced;
 * dynamic sample-level re-sampling: after a warm-up, samples on which the
-  weak modality contributes little are drawn more often, with their dominant
-  modality masked.
+  weak modality contributes little are drawn more often, with their
+  dominant modality masked (ranked within each valuation's cohort).
 
 Contributions are valued without gradient and only on training data: per
 batch on the detached training features (pointwise Shapley information), and
-per epoch in :class:`ARMHook` with the test-time pipeline (pointwise values
-per sample, plus plug-in MI and CMI of the masked heads' predictions).
-Prediction never reads labels: the weights used at test time are buffers
-fixed by training and saved in the checkpoint.
+per epoch in :class:`ARMHook` with the test-time pipeline (pointwise Shapley
+values, MI and CMI per sample, plus plug-in MI and CMI of the masked heads'
+predictions). Prediction never reads labels or the learning-signal weights.
 """
 from typing import Dict, Optional
 
