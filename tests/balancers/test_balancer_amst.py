@@ -5,18 +5,14 @@ import torch
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
-from mmpretrain.structures import DataSample
 
 from conftest import REPO, tiny_options, train_in_process
+from helpers.vector_batches import ENCODERS, K
+from helpers.vector_batches import vector_batch as batch
 
 from armlab.balancers.amst import AMSTBalancer, AMSTFullClassifier
 from armlab.models import MultimodalClassifier
 from armlab.utils.scalars import epoch_series, iter_series, load_scalars
-
-K, D = 4, 8
-ENCODERS = dict(audio=dict(type='MLPEncoder', in_channels=5, out_channels=D),
-                visual=dict(type='MLPEncoder', in_channels=3, out_channels=D))
-
 
 def tiny_model(variant='ALT', fusion=None, aux_heads=False):
     torch.manual_seed(0)
@@ -37,14 +33,6 @@ def tiny_full():
         balancer=dict(type='AMSTBalancer', variant='FULL',
                       skip_factors=dict(audio=2, visual=1)),
         data_preprocessor=dict(type='mmengine.BaseDataPreprocessor'))
-
-
-def batch(b=6, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    return dict(inputs=dict(audio=torch.randn(b, 5, generator=g),
-                            visual=torch.randn(b, 3, generator=g)),
-                data_samples=[DataSample().set_gt_label(i % K)
-                              for i in range(b)])
 
 
 def sgd(model):

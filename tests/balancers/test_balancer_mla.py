@@ -6,38 +6,25 @@ import pytest
 import torch
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
-from mmpretrain.structures import DataSample
 
 from conftest import REPO, tiny_options, train_in_process
+from helpers.vector_batches import ENCODERS, D, K
+from helpers.vector_batches import vector_batch as batch
 
 from armlab.balancers.mla import MLABalancer, MLAHook, owm_update
 from armlab.models import MultimodalClassifier
 from armlab.utils.scalars import epoch_series, iter_series, load_scalars
 
-K, D = 4, 8
-
-
 def tiny_model(fusion='SharedHeadFusion', **balancer):
     torch.manual_seed(0)
     model = MultimodalClassifier(
-        encoders=dict(audio=dict(type='MLPEncoder', in_channels=5,
-                                 out_channels=D),
-                      visual=dict(type='MLPEncoder', in_channels=3,
-                                  out_channels=D)),
+        encoders=ENCODERS,
         fusion=dict(type=fusion),
         num_classes=K,
         balancer=dict(type='MLABalancer', **balancer),
         data_preprocessor=dict(type='mmengine.BaseDataPreprocessor'))
     model.balancer.epoch_length = 4  # as a run of 4 batches per epoch
     return model
-
-
-def batch(b=6, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    return dict(inputs=dict(audio=torch.randn(b, 5, generator=g),
-                            visual=torch.randn(b, 3, generator=g)),
-                data_samples=[DataSample().set_gt_label(i % K)
-                              for i in range(b)])
 
 
 class SpyOptimWrapper(OptimWrapper):
