@@ -48,6 +48,19 @@ def tiny_root(tmp_path_factory) -> Path:
     return root
 
 
+def load_tool(path):
+    """The tool script at ``path`` (relative to the repository root, or
+    absolute) as a module, to call its functions in this process: one import
+    of torch and mmengine instead of one per subprocess."""
+    import importlib.util
+    path = REPO / path  # an absolute path stays itself
+    spec = importlib.util.spec_from_file_location(f'armlab_tool_{path.stem}',
+                                                  path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def run_tool(*args, check: bool = True) -> subprocess.CompletedProcess:
     """Run ``python ARGS`` from the repository root, as a user would."""
     proc = subprocess.run([sys.executable, *map(str, args)], cwd=REPO,
@@ -65,16 +78,12 @@ def train_in_process(config, work_dir, *cli_args) -> None:
     config building run, and the Python start-up of a subprocess (most of a
     tiny run's time) is saved. Tests of the command itself use ``run_tool``.
     """
-    import importlib.util
     import time
     from unittest import mock
 
     from mmengine.logging import MessageHub
     from mmengine.runner import Runner
-    spec = importlib.util.spec_from_file_location('armlab_train_tool',
-                                                  REPO / 'tools' / 'train.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/train.py')
     argv = ['train.py', str(config), '--work-dir', str(work_dir),
             *map(str, cli_args)]
     with mock.patch.object(sys, 'argv', argv):

@@ -8,7 +8,6 @@ the work root. The tools run in this process (``main(argv)``) to spare an
 import of torch and mmengine per call.
 """
 import argparse
-import importlib.util
 import io
 import json
 from contextlib import contextmanager, redirect_stdout
@@ -19,7 +18,7 @@ import torch
 from mmengine.config import Config, DictAction
 from threadpoolctl import threadpool_limits
 
-from conftest import LOADERS, REPO, TINY_BUILD, tiny_options
+from conftest import LOADERS, REPO, TINY_BUILD, load_tool, tiny_options
 
 from armlab.active import (ActiveLearningLoop, ActiveLearningSettings,
                            LabelledSubset, normalized_auc, read_csv)
@@ -65,11 +64,7 @@ def settings(work_root, **changes) -> ActiveLearningSettings:
 def tool(path: str):
     """A tool's module, to call its ``main(argv)`` in this process (one
     import of torch and mmengine instead of one per tool)."""
-    spec = importlib.util.spec_from_file_location(
-        path.replace('/', '_')[:-3], REPO / path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(path)
 
 
 @pytest.fixture(scope='module')

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from mmengine.config import Config
 
-from conftest import REPO
+from conftest import REPO, load_tool
 
 from armlab.engine.method_parts import check_method_parts
 from armlab.utils import register_all_modules
@@ -49,11 +49,7 @@ def test_a_hook_without_its_sampler_names_the_sampler():
 def test_train_tool_checks_before_building(tmp_path):
     config = tmp_path / 'arm_without_hook.py'
     config.write_text(f"_base_ = '{ARM}'\ncustom_hooks = []\n")
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'armlab_train_tool', REPO / 'tools' / 'train.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('tools/train.py')
     args = tool.argparse.Namespace(
         config=str(config), cfg_options=None, work_dir=str(tmp_path / 'w'),
         amp=False, vis_backend=[], no_validate=False, resume=None,

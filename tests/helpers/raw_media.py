@@ -158,14 +158,8 @@ def make_layout(folder, clips: Dict[int, List[Clip]], name_of,
 def load_tool(name: str):
     """Import ``tools/data/<name>.py`` as a module (to call its functions
     in-process where a subprocess would only add start-up time)."""
-    import importlib.util
-    path = Path(__file__).resolve().parents[2] / 'tools' / 'data' / \
-        f'{name}.py'
-    spec = importlib.util.spec_from_file_location(f'armlab_tool_{name}',
-                                                  path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from conftest import load_tool as load
+    return load(f'tools/data/{name}.py')
 
 
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')

@@ -2,14 +2,13 @@
 on a tiny model (1 epoch, width-4 encoders, tiny AV-Digits), and the
 modality-dropout train pipeline."""
 import csv
-import importlib.util
 import json
 
 import numpy as np
 import pytest
 from mmengine.config import Config
 
-from conftest import (REPO, TINY_BUILD, run_tool, tiny_options,
+from conftest import (REPO, TINY_BUILD, load_tool, run_tool, tiny_options,
                       train_in_process)
 
 from armlab.registry import DATASETS
@@ -25,10 +24,7 @@ DROPOUT = REPO / 'configs' / 'modality_dropout' / \
 def tool(path):
     """A tool script as a module, to call its main() in-process (saves the
     start-up of a subprocess; the CLI itself is run once below)."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(path)
 
 
 @pytest.fixture(scope='module')

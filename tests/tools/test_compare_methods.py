@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import REPO, run_tool, tiny_options
+from conftest import REPO, load_tool, run_tool, tiny_options
 
 CONFIG = REPO / 'configs' / 'joint' / 'joint_concat_resnet18_avdigits.py'
 
@@ -70,12 +70,7 @@ def test_compare_two_presets_and_regenerate_from_records(tiny_root, tmp_path):
 
 
 def load_compare_tool():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'compare_methods', REPO / 'tools' / 'analysis' / 'compare_methods.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+    return load_tool('tools/analysis/compare_methods.py')
 
 
 def test_a_method_with_a_preset_variant_uses_it():

@@ -1,27 +1,22 @@
 """tools/analysis/diagnose.py: the references it trains and the headrooms
 it reports from them."""
-import importlib.util
 import json
 
 import pytest
 
-from conftest import REPO, run_tool, tiny_options
+from conftest import REPO, load_tool, run_tool, tiny_options
 
 JOINT = REPO / 'configs' / 'joint' / 'joint_concat_resnet18_avdigits.py'
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'diagnose', REPO / 'tools' / 'analysis' / 'diagnose.py')
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+def load_diagnose():
+    return load_tool('tools/analysis/diagnose.py')
 
 
 def test_the_weak_modality_is_the_largest_gap_not_the_lowest_masked():
     # The all-real AV-Digits pattern: audio lowest inside joint training,
     # vision the one it starves (4 against 24 points below alone).
-    tool = load_tool()
+    tool = load_diagnose()
     joint = {'val/accuracy/top1': 85.0, 'val/acc_audio_mask': 53.0,
              'val/acc_visual_mask': 67.0}
     ensemble = {'val/accuracy/top1': 88.0, 'val/acc_audio_mask': 57.0,
@@ -31,7 +26,7 @@ def test_the_weak_modality_is_the_largest_gap_not_the_lowest_masked():
 
 
 def test_headrooms_from_the_two_references():
-    tool = load_tool()
+    tool = load_diagnose()
     joint = {'val/accuracy/top1': 80.0, 'val/acc_audio_mask': 75.0,
              'val/acc_visual_mask': 40.0, 'val/shapley_share_audio': 70.0,
              'val/shapley_share_visual': 30.0}
@@ -49,7 +44,7 @@ def test_headrooms_from_the_two_references():
 
 def test_schedule_shrinks_with_the_epochs():
     from mmengine.config import Config
-    tool = load_tool()
+    tool = load_diagnose()
     cfg = Config.fromfile(str(JOINT))
     assert tool.schedule_options(cfg, 3) == ['train_cfg.max_epochs=3',
                                              'param_scheduler.0.end=3']
@@ -58,7 +53,7 @@ def test_schedule_shrinks_with_the_epochs():
 
 def test_a_balanced_config_is_refused():
     from mmengine.config import Config
-    tool = load_tool()
+    tool = load_diagnose()
     arm = REPO / 'configs' / 'arm' / 'arm_resnet18_avdigits.py'
     with pytest.raises(ValueError, match='ARMBalancer'):
         tool.check_joint(Config.fromfile(str(arm)), str(arm))
