@@ -9,7 +9,9 @@ the epochs e with e mod k_m == 0 and is skipped (forward only) in the others.
   alone through the masked forward, with a step for each modality that is
   not skipped.
 * ``JOINT``: a joint model (concat fusion by default) with one step per
-  batch; a skipped modality's features are replaced by the fusion's fill.
+  batch; a skipped modality's share of the logits is left out (its
+  features' and its 1/M of the bias, as in the official code) where the
+  fusion decomposes, and its features take the fusion's fill otherwise.
 * ``FULL``: :class:`AMSTFullClassifier`, an ALT and a JOINT model trained
   side by side, each by its own routine; logits (M * alt + joint) / (M + 1).
 
@@ -141,7 +143,8 @@ class AMSTBalancer(Balancer):
                 with torch.set_grad_enabled(train and active[m]):
                     feats[m] = model.encoders[m](inputs[m])
             present = self.present_mask(model, samples, active, labels.device)
-            logits = model.fuse(feats, present=present)
+            logits = model.fuse(feats, present=present) - \
+                self.skipped_share(model, feats, active)
             losses = {'loss_cls': model.loss_module(logits, labels)}
             if model.aux_heads is not None:
                 losses['loss_aux'] = sum(
@@ -153,6 +156,22 @@ class AMSTBalancer(Balancer):
         for m in model.modalities:
             log_vars[f'amst_active_{m}'] = loss.new_tensor(float(active[m]))
         return log_vars
+
+    @staticmethod
+    def skipped_share(model, feats: Dict[str, torch.Tensor],
+                      active: Dict[str, bool]) -> torch.Tensor:
+        """What the skipped modalities' fill adds to the fused logits: their
+        decomposed logits W_m fill_m + b / M (with the zero fill, b / M), so
+        that subtracting it leaves the active modalities' shares only, as
+        the official JOINT computes them. Zero when nothing is skipped or
+        the fusion does not decompose."""
+        skipped = [m for m in model.modalities if not active[m]]
+        fusion = model.fusion
+        if not skipped or not getattr(fusion, 'decomposable', False):
+            return torch.zeros(())
+        fills = {m: fusion.fill_value(m, h) for m, h in feats.items()}
+        parts = fusion.decompose(fills)
+        return sum(parts[m] for m in skipped)
 
     @staticmethod
     def present_mask(model, samples: List, active: Dict[str, bool],

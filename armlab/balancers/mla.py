@@ -5,8 +5,9 @@ the modalities one after the other, each through the *shared* head of
 :class:`SharedHeadFusion` with the other modalities absent, and takes one
 optimiser step per modality. So that learning modality m does not undo what
 the head learned from the others, the head-weight gradient is projected
-(OWM-style) away from the directions of the head inputs seen so far. At test
-time the unimodal logits are combined with per-sample entropy weights.
+(OWM-style) away from the directions of the head inputs seen so far (an
+option: the released code never projects). At test time the unimodal logits
+are combined with per-sample entropy weights.
 """
 from typing import Dict, Optional, Union
 
@@ -48,13 +49,16 @@ class MLABalancer(Balancer):
 
     Args:
         projection: Project the head-weight gradient (the paper's
-            ``--gs_flag``); False trains the shared head plainly.
+            ``--gs_flag``). Off by default: the released code's gate never
+            matches a bare linear head's parameter name, so the published
+            numbers were made without it (configs/mla/README.md).
         alpha: Base of the OWM regulariser alpha_t = alpha^(1 + i / N), i the
             batch index within the epoch and N the epoch length.
         code_parity: Use the official element-wise denominator.
         inference: Test-time combination set on the fusion by
-            :class:`MLAHook`: 'entropy' (the paper's ``--dynamic``), 'fixed'
-            or 'sum'.
+            :class:`MLAHook`: 'entropy' (the paper's ``--dynamic``, per
+            sample), 'entropy_batch' (the released code's, one weight per
+            batch), 'fixed', 'mean' or 'sum'.
         fixed_weights: Modality -> weight (or a list in modality order) for
             ``inference='fixed'``.
     """
@@ -64,7 +68,7 @@ class MLABalancer(Balancer):
     lazy_buffers = ('projector', )
 
     def __init__(self,
-                 projection: bool = True,
+                 projection: bool = False,
                  alpha: float = 0.1,
                  code_parity: bool = False,
                  inference: str = 'entropy',

@@ -113,6 +113,11 @@ def test_full_predicts_the_weighted_combination():
         fa = model.alt.extract_feat(data['inputs'])
     torch.testing.assert_close(out[0].pred_score,
                                ((2 * z_alt + z_joint) / 3)[0].softmax(0))
+    # The official mixing: the ALT term is the mean of its unimodal logits
+    # (not W (h_a + h_v) + b, which would weigh it about M times more).
+    head = model.alt.fusion.head
+    torch.testing.assert_close(z_alt, (head(fa['audio']) +
+                                       head(fa['visual'])) / 2)
     scores = out[0].modality_scores
     assert {'audio_mask', 'audio_alt', 'audio_joint', 'audio_decomp'} <= \
         set(scores)
@@ -126,22 +131,51 @@ def test_full_predicts_the_weighted_combination():
         int(out[0].pred_label)
 
 
-def test_joint_fills_the_skipped_modality(set_epoch):
+def test_joint_drops_the_skipped_modalitys_share(set_epoch):
+    """In a skipped epoch the official JOINT logits are the active
+    modalities' shares only: W_v h_v + b / 2, not the zero fill's
+    W_v h_v + b."""
     model = tiny_model('JOINT')
+    with torch.no_grad():
+        model.fusion.fc.bias.normal_()  # a bias that matters
     data = batch()
     labels = torch.tensor([i % K for i in range(6)])
     with torch.no_grad():
         feats = model.extract_feat(data['inputs'])
         visual_only = model.masked_logits(feats, [('visual', )])
+        visual_share = model.fusion.decompose(feats)['visual']
         both = model.fuse(feats)
-    set_epoch(1)  # audio skipped: its features take the zero fill
+    torch.testing.assert_close(
+        visual_share, visual_only[('visual', )] - model.fusion.fc.bias / 2)
+    set_epoch(1)  # audio skipped (another model's optimiser: none moves)
     log = model.train_step(data, sgd(tiny_model('JOINT')))
     torch.testing.assert_close(
+        log['loss_cls'], F.cross_entropy(visual_share, labels))
+    assert not torch.isclose(
         log['loss_cls'], F.cross_entropy(visual_only[('visual', )], labels))
+    gated = tiny_model('JOINT', fusion='GatedFusion')  # not decomposable:
+    with torch.no_grad():  # the skipped modality takes the fill
+        gated_visual = gated.masked_logits(gated.extract_feat(
+            data['inputs']), [('visual', )])[('visual', )]
+    log = gated.train_step(data, sgd(tiny_model('JOINT')))
+    torch.testing.assert_close(log['loss_cls'],
+                               F.cross_entropy(gated_visual, labels))
     set_epoch(0)
     log = model.train_step(data, sgd(tiny_model('JOINT')))
     torch.testing.assert_close(log['loss_cls'],
                                F.cross_entropy(both, labels))
+
+
+def test_alt_configs_evaluate_the_mean_of_the_unimodal_logits():
+    """AMST's evaluation averages the shared head's unimodal logits, i.e.
+    W (sum h) + M b for the argmax; training is one modality at a time."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(REPO / 'configs' / 'amst' /
+                          'amst-alt_resnet18_avdigits.py')
+    assert cfg.model.fusion.combine == 'mean'
+    full = Config.fromfile(REPO / 'configs' / 'amst' /
+                           'amst-full_resnet18_avdigits.py')
+    assert full.model.alt_fusion.combine == 'mean'
 
 
 def test_alt_trains_each_modality_alone(set_epoch):

@@ -84,7 +84,7 @@ def test_projected_head_gradient_ignores_the_stored_direction():
 
 
 def test_train_step_alternates_modalities_with_one_step_each():
-    model = tiny_model()
+    model = tiny_model(projection=True)
     wrapper = SpyOptimWrapper(model)
     encoder = {m: {n for n in wrapper.named if n.startswith(f'encoders.{m}')}
                for m in model.modalities}
@@ -117,11 +117,23 @@ def test_train_step_uses_the_unimodal_head_loss():
     assert model.balancer.projector.numel() == 0  # never used
 
 
+def test_defaults_are_the_released_codes_no_projection_and_entropy():
+    """The released code never projects (its name gate misses a bare linear
+    head), so the class and the method config leave the projection off."""
+    from mmengine.config import Config
+    assert MLABalancer().projection is False
+    cfg = Config.fromfile(REPO / 'configs' / '_base_' / 'methods' / 'mla.py')
+    assert cfg.mla_model.balancer.projection is False
+    assert cfg.mla_model.balancer.inference == 'entropy'
+    assert MLABalancer(inference='entropy_batch').inference == \
+        'entropy_batch'
+
+
 def test_requirements_are_checked():
     with pytest.raises(TypeError, match='SharedHeadFusion'):
         model = tiny_model(fusion='ConcatFusion')
         model.train_step(batch(), SpyOptimWrapper(model))
-    model = tiny_model()
+    model = tiny_model(projection=True)
     model.balancer.epoch_length = None  # and no run in the message hub:
     hub = MessageHub.get_current_instance()
     hub.update_info('max_iters', None)
@@ -155,9 +167,9 @@ def test_hook_sets_inference_and_the_epoch_length_is_the_runs():
 
 
 def test_projector_is_saved_and_restored():
-    model = tiny_model()
+    model = tiny_model(projection=True)
     model.train_step(batch(), SpyOptimWrapper(model))
-    fresh = tiny_model()
+    fresh = tiny_model(projection=True)
     fresh.load_state_dict(model.state_dict())
     torch.testing.assert_close(fresh.balancer.projector,
                                model.balancer.projector)
@@ -167,7 +179,8 @@ def test_projector_is_saved_and_restored():
 def test_mla_trains_end_to_end(tiny_root, tmp_path):
     config = REPO / 'configs' / 'mla' / 'mla_resnet18_avdigits.py'
     train_in_process(config, tmp_path,
-                     '--cfg-options', *tiny_options(tiny_root))
+                     '--cfg-options', *tiny_options(tiny_root),
+                     'model.balancer.projection=True')
     rows = load_scalars(tmp_path)
     steps, losses = iter_series(rows, 'mla_loss_visual')
     assert len(steps) == 8 and all(v > 0 for v in losses)  # 4 batches x 2

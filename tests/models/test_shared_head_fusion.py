@@ -1,5 +1,5 @@
-"""SharedHeadFusion: one head for every modality; sum, entropy and fixed
-combinations; masked and decomposed logits."""
+"""SharedHeadFusion: one head for every modality; sum, mean, entropy (per
+sample and per batch) and fixed combinations; masked and decomposed logits."""
 import pytest
 import torch
 
@@ -31,7 +31,8 @@ def test_registered_and_unequal_channels_raise():
                          num_classes=K)
 
 
-@pytest.mark.parametrize('combine', ['sum', 'entropy', 'fixed'])
+@pytest.mark.parametrize('combine', ['sum', 'mean', 'entropy',
+                                     'entropy_batch', 'fixed'])
 def test_masked_single_modality_is_the_unimodal_head(combine):
     fusion = build(combine=combine, fixed_weights=[0.3, 0.7])
     h = feats()
@@ -61,7 +62,8 @@ def test_sum_is_head_of_summed_features_and_fast_path_matches():
         torch.testing.assert_close(fast[s], slow[s])
 
 
-@pytest.mark.parametrize('combine', ['sum', 'entropy', 'fixed'])
+@pytest.mark.parametrize('combine', ['sum', 'mean', 'entropy',
+                                     'entropy_batch', 'fixed'])
 def test_decomposition_sums_to_the_fused_logits(combine):
     fusion = build(combine=combine, fixed_weights=dict(audio=1, visual=3))
     h = feats()
@@ -97,6 +99,42 @@ def test_entropy_weights_favour_the_confident_modality():
     torch.testing.assert_close(
         fusion.combination_weights(torch.zeros(1, 2, K)),
         torch.full((1, 2), 0.5))
+
+
+def test_mean_is_amsts_average_of_unimodal_logits():
+    """'mean' averages H(h_m), so it adds the bias M times (over M) where
+    'sum' adds it once: the two can disagree on the argmax."""
+    fusion = build(combine='mean')
+    h = feats()
+    mean = (fusion.head(h['audio']) + fusion.head(h['visual'])) / 2
+    torch.testing.assert_close(fusion(h), mean)
+    with torch.no_grad():
+        fusion.fc.bias.copy_(torch.arange(K, dtype=torch.float) * 3)
+    summed = fusion.fc.weight @ (h['audio'] + h['visual']).t()
+    torch.testing.assert_close(fusion(h).argmax(1),
+                               (summed.t() + 2 * fusion.fc.bias).argmax(1))
+    fusion.set_combine('sum')
+    torch.testing.assert_close(fusion(h), summed.t() + fusion.fc.bias)
+
+
+def test_entropy_batch_gives_one_weight_per_batch_from_the_batch_axis():
+    """The released MLA rule: softmax over the batch axis, so every sample
+    of a batch shares the weights and a sample's prediction moves with its
+    batch-mates; the per-sample rule does not."""
+    fusion = build(combine='entropy_batch')
+    h = feats(b=6)
+    logits = torch.stack([fusion.head(h[m]) for m in NAMES], dim=1)
+    w = fusion.combination_weights(logits)
+    torch.testing.assert_close(w, w[:1].expand_as(w))
+    p = logits.softmax(0)
+    entropy = -(p * p.log()).sum((0, 2))
+    torch.testing.assert_close(w[0], torch.softmax(-entropy, 0))
+    first = fusion(h)[:3]
+    alone = fusion({m: v[:3] for m, v in h.items()})
+    assert not torch.allclose(first, alone)
+    fusion.set_combine('entropy')
+    torch.testing.assert_close(
+        fusion(h)[:3], fusion({m: v[:3] for m, v in h.items()}))
 
 
 def test_fixed_weights_renormalise_and_validate():

@@ -29,7 +29,11 @@ class AMSTFullClassifier(BaseModel):
     the same as two optimisers sharing the learning-rate schedule.
 
     Prediction: z = (M * z_alt + z_joint) / (M + 1), M the number of
-    modalities (the official evaluation script uses the batch size).
+    modalities (the official evaluation script uses the batch size) and
+    z_alt the *mean* of the ALT model's unimodal logits (its fusion's
+    ``combine='mean'``, the default here), as the official code has it: a
+    summed ALT head would count about M times more against the JOINT
+    model.
     Per-modality scores: ``<m>_mask`` and ``<m>_decomp`` combine the two
     models' in the same way; ``<m>_alt`` and ``<m>_joint`` are each model's
     masked logits.
@@ -39,7 +43,8 @@ class AMSTFullClassifier(BaseModel):
             :class:`MultimodalClassifier`, for both models.
         balancer: ``AMSTBalancer`` config with ``variant='FULL'``.
         fusion: The JOINT model's fusion (concat by default).
-        alt_fusion: The ALT model's fusion (a ``SharedHeadFusion``).
+        alt_fusion: The ALT model's fusion (a ``SharedHeadFusion``;
+            ``combine='mean'`` for the official mixing).
         data_preprocessor: Runs once per batch for both models.
     """
 
@@ -48,7 +53,8 @@ class AMSTFullClassifier(BaseModel):
                  num_classes: int,
                  balancer: dict,
                  fusion: dict = dict(type='ConcatFusion'),
-                 alt_fusion: dict = dict(type='SharedHeadFusion'),
+                 alt_fusion: dict = dict(type='SharedHeadFusion',
+                                         combine='mean'),
                  loss: dict = dict(type='CrossEntropyLoss', loss_weight=1.0),
                  aux_heads: Optional[bool] = None,
                  data_preprocessor: Optional[dict] = None,

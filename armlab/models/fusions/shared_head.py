@@ -14,12 +14,21 @@ from torch import nn
 from armlab.registry import MODELS
 from .base import BaseFusion
 
-COMBINE_RULES = ('sum', 'entropy', 'fixed')
+COMBINE_RULES = ('sum', 'mean', 'entropy', 'entropy_batch', 'fixed')
 
 
 def prediction_entropy(logits: torch.Tensor) -> torch.Tensor:
     """Entropy of softmax(logits) along the last dim (nats)."""
     return -(F.softmax(logits, -1) * F.log_softmax(logits, -1)).sum(-1)
+
+
+def batch_axis_entropy(logits: torch.Tensor) -> torch.Tensor:
+    """(M,) entropies of (B, M, K) logits, each modality's softmax taken
+    over the *batch* axis and the entropy summed over the batch and the
+    classes: MLA's released test-time rule, one number per modality and
+    batch, so a sample's weight depends on its batch-mates."""
+    p = F.softmax(logits, dim=0)
+    return -(p * F.log_softmax(logits, dim=0)).sum((0, 2))
 
 
 @MODELS.register_module()
@@ -33,19 +42,26 @@ class SharedHeadFusion(BaseFusion):
       modality gives exactly its unimodal logits H(h_m). Decomposition:
       z_m = W alpha_m h_m + b / M, summing to z; masked logits use the
       additive fast path.
-    * ``'entropy'`` (MLA's test-time rule): z = sum_m w_m H(alpha_m h_m) with
-      per-sample w = softmax_m(-Entropy(softmax(H(alpha_m h_m)))): the more
-      confident modality counts more. Label-free.
+    * ``'mean'`` (AMST's evaluation of its shared head): z = (1/M) sum_m
+      H(alpha_m h_m), the mean of the unimodal logits. Its argmax is that
+      of W (sum_m h_m) + M b, where 'sum' adds the bias once.
+    * ``'entropy'`` (MLA's test-time rule as the paper writes it): z =
+      sum_m w_m H(alpha_m h_m) with per-sample w = softmax_m(-Entropy(
+      softmax(H(alpha_m h_m)))): the more confident modality counts more.
+      Label-free.
+    * ``'entropy_batch'`` (MLA's released code): the same with one weight
+      per modality and batch, from :func:`batch_axis_entropy` (softmax over
+      the batch axis), so predictions depend on the batch they are in.
     * ``'fixed'``: the same with constant weights ``fixed_weights``
       (renormalised over the modalities combined).
 
-    With 'entropy' and 'fixed' only the *present* modalities are combined
+    With every rule but 'sum' only the *present* modalities are combined
     (their weights renormalise to 1), so a single present modality still
     gives H(h_m) whatever the fill; a sample with no modality present
     combines the fills of all. Decomposition: z_m = w_m H(alpha_m h_m).
 
     Args:
-        combine: 'sum', 'entropy' or 'fixed'; see :meth:`set_combine`.
+        combine: One of ``COMBINE_RULES``; see :meth:`set_combine`.
         fixed_weights: Per-modality weights for 'fixed': a sequence in
             modality order or a dict modality -> weight, all > 0.
         **kwargs: :class:`BaseFusion` arguments (``fill`` ...).
@@ -110,16 +126,19 @@ class SharedHeadFusion(BaseFusion):
     def combination_weights(self, logits: torch.Tensor,
                             present: Optional[torch.Tensor] = None
                             ) -> torch.Tensor:
-        """(B, M) weights of the unimodal logits (B, M, K) for 'entropy' or
-        'fixed'; absent modalities get 0 unless none is present."""
+        """(B, M) weights of the unimodal logits (B, M, K) for every rule
+        but 'sum'; absent modalities get 0 unless none is present."""
         if self.combine == 'entropy':
             scores = -prediction_entropy(logits)
+        elif self.combine == 'entropy_batch':
+            scores = -batch_axis_entropy(logits).expand(logits.shape[:2])
+        elif self.combine == 'mean':
+            scores = logits.new_zeros(logits.shape[:2])
         elif self.combine == 'fixed':
             scores = logits.new_tensor(self.fixed_weights).log().expand(
                 logits.shape[:2])
         else:
-            raise RuntimeError("combination weights exist only for combine="
-                               "'entropy' or 'fixed'")
+            raise RuntimeError("combine='sum' has no combination weights")
         if present is not None:
             present = present.to(device=logits.device, dtype=torch.bool)
             present = present | ~present.any(1, keepdim=True)

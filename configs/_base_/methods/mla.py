@@ -7,8 +7,12 @@ mla_model = dict(
     balancer=dict(
         _delete_=True,
         type='MLABalancer',
-        projection=True,  # the paper's --gs_flag
+        # The paper's --gs_flag; off as in the released code, whose name
+        # gate never matches a bare linear head (so it never projects).
+        projection=False,
         alpha=0.1,  # the code's: alpha_t = 0.1^(1 + batch_idx / len(loader))
         code_parity=False,  # scalar OWM denominator, not the official one
-        inference='entropy'))  # the paper's --dynamic test-time fusion
+        # The paper's --dynamic test-time fusion, per sample; the released
+        # code's batch-axis form is inference='entropy_batch'.
+        inference='entropy'))
 mla_custom_hooks = [dict(type='MLAHook')]
