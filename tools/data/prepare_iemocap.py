@@ -52,6 +52,7 @@ from tqdm import tqdm
 
 from armlab.datasets.preparation import (carve_validation, check_disjoint,
                                          write_annotations)
+from armlab.datasets.preparation.feature_files import save_npy
 from armlab.datasets.text import build_vocab_file, text_path, write_texts
 
 TOOL = 'tools/data/prepare_iemocap.py'
@@ -150,20 +151,6 @@ def utterances(data: Dict[str, object], dialogues: List[str],
     return out
 
 
-def save_npy(path: str, array: np.ndarray) -> None:
-    if array.ndim == 1:
-        array = array[None]
-    if osp.isfile(path):
-        try:
-            if np.array_equal(np.load(path), array):
-                return  # a second run rewrites nothing
-        except ValueError:
-            pass
-    tmp = f'{path}.tmp.npy'
-    np.save(tmp, array)
-    os.replace(tmp, path)
-
-
 def main() -> None:
     args = parse_args()
     data = load_pickle(args.features)
@@ -216,7 +203,8 @@ def main() -> None:
                       disable=args.no_progress, leave=False):
             for m in ('audio', 'visual'):
                 save_npy(osp.join(args.out, m, split,
-                                  f'{s["sample_id"]}.npy'), s[m])
+                                  f'{s["sample_id"]}.npy'),
+                         np.atleast_2d(s[m]))
         write_texts(args.out, split,
                     ((s['sample_id'], s['text']) for s in samples),
                     progress=not args.no_progress)
