@@ -159,4 +159,6 @@ def test_joint_config_trains_one_epoch(mosi_aligned, tmp_path):
     rows = load_scalars(tmp_path)
     assert epoch_series(rows, 'accuracy/top1')[0] == [1]
     assert epoch_series(rows, 'acc_text_mask')[0] == [1]
+    _, acc2 = epoch_series(rows, 'sentiment/acc2_non0_text_mask')
+    assert len(acc2) == 1 and 0 <= acc2[0] <= 100
     assert (tmp_path / 'epoch_1.pth').is_file()

@@ -69,3 +69,35 @@ def test_bad_inputs_are_named():
         regression_metrics([np.nan], [0.3])
     with pytest.raises(ValueError, match='target is empty'):
         regression_metrics([0.1], [])
+
+
+def test_the_metric_reports_fused_and_masked_values_of_both_tasks():
+    import torch
+    from armlab.evaluation.metrics import SentimentClassificationMetric
+    labels = [0, 0, 1, 1, 2, 2]
+    scores = torch.tensor([[2.0, 1.0, 0.0], [0.0, 2.0, 1.0],
+                           [0.0, 2.0, 0.0], [0.0, 1.0, 3.0],
+                           [1.0, 0.0, 3.0], [0.0, 3.0, 1.0]]).softmax(1)
+    audio = torch.eye(3)[[0, 0, 1, 1, 2, 2]]  # the audio head is right
+    metric = SentimentClassificationMetric()
+    metric.process(None, [
+        dict(pred_score=s, gt_label=torch.tensor([y]),
+             modality_scores={'audio_mask': a, 'audio_decomp': a})
+        for s, a, y in zip(scores, audio, labels)])
+    out = metric.evaluate(6)
+    expected = classification_metrics(scores.numpy(), labels)
+    for k, v in expected.items():  # probabilities rank as the logits do
+        assert out[f'sentiment/{k}'] == pytest.approx(v)
+    assert out['sentiment/acc3_audio_mask'] == 100.0
+    assert out['sentiment/acc2_non0_audio_mask'] == 100.0
+    assert not any('decomp' in k for k in out)
+    seven = SentimentClassificationMetric()
+    seven.process(None, [dict(pred_score=torch.eye(7)[y],
+                              gt_label=torch.tensor([y if y else 1]))
+                         for y in range(7)])
+    assert seven.evaluate(7)['sentiment/acc7'] == pytest.approx(600 / 7)
+    bad = SentimentClassificationMetric()
+    bad.process(None, [dict(pred_score=torch.ones(5),
+                            gt_label=torch.tensor([0]))])
+    with pytest.raises(ValueError, match='3-class.*7-class.*got 5'):
+        bad.evaluate(1)

@@ -97,3 +97,16 @@ def classification_metrics(scores, labels) -> Dict[str, float]:
     return dict(acc3=three['acc'], f1_3=three['f1'], acc2_has0=has0['acc'],
                 f1_has0=has0['f1'], acc2_non0=non0['acc'],
                 f1_non0=non0['f1'])
+
+
+def seven_class_metrics(scores, labels) -> Dict[str, float]:
+    """Acc-7 and weighted F1-7 of logits ``scores`` (N, 7) against labels
+    0..6 (round(clip(y, -3, 3)) + 3)."""
+    scores = np.asarray(scores, dtype=float)
+    labels = np.asarray(labels).reshape(-1)
+    if scores.ndim != 2 or scores.shape[1] != 7 or \
+            scores.shape[0] != labels.size:
+        raise ValueError(f'scores must be (N, 7) with N = {labels.size} '
+                         f'labels, got {scores.shape}')
+    seven = _binary(labels, scores.argmax(axis=1))
+    return dict(acc7=seven['acc'], f1_7=seven['f1'])

@@ -28,5 +28,8 @@ val_dataloader = dict(num_workers=2, dataset=dict(
     data_root=data_root, modalities=modalities, pipeline=test_pipeline))
 test_dataloader = dict(num_workers=2, dataset=dict(
     data_root=data_root, modalities=modalities, pipeline=test_pipeline))
-val_evaluator = dict(topk=(1, 2))
+# accuracy/top1 (checkpoint selection), macro-F1 and the per-modality
+# accuracies, then the field's Acc-3 / F1-3 / Acc-2 (has-0, non-0) / Acc-7.
+val_evaluator = [dict(type='MultimodalAccuracy', topk=(1, 2)),
+                 dict(type='SentimentClassificationMetric')]
 test_evaluator = val_evaluator
