@@ -114,6 +114,20 @@ def test_mult_layout_of_mosei(tmp_path):
     assert json.loads((out / 'meta.json').read_text())['layout'] == 'MulT'
 
 
+def test_a_joblib_dump_reads_as_the_pickle(mosi_aligned, tmp_path):
+    """CIDer's out-of-distribution files are joblib dumps of the same
+    layout; compressed ones are not plain pickles."""
+    import joblib
+    pkl, out = mosi_aligned
+    with open(pkl, 'rb') as f:
+        data = pickle.load(f)
+    dump = tmp_path / 'MOSI_aligned_50.pkl'
+    joblib.dump(data, dump, compress=3)
+    prepare(dump, tmp_path / 'ood')
+    assert data_list(tmp_path / 'ood', 'test')[1] == data_list(out,
+                                                               'test')[1]
+
+
 def test_pickles_of_another_kind_are_named(tmp_path):
     mosei = make_sentiment_pickle(tmp_path / 'mosei.pkl', dataset='mosei')
     with pytest.raises(ValueError, match=r"'audio' features are 74-d.*"

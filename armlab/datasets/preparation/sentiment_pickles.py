@@ -22,6 +22,7 @@ dataset's (a MOSEI pickle passed as MOSI is named as such), scores lie in
 [-3, 3], and ``-inf`` (present in COVAREP) becomes 0, as every loader of
 these files does.
 """
+import os.path as osp
 import pickle
 from dataclasses import dataclass, field
 from typing import Dict, List, Mapping, Optional, Tuple
@@ -231,6 +232,23 @@ def _split(raw: Mapping, name: str, dataset: str, layout: str,
                           replaced_non_finite=replaced)
 
 
+def _load(path: str):
+    """A plain pickle, or a joblib dump (CIDer distributes its OOD files so;
+    joblib comes with scikit-learn)."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'sentiment pickle not found: {path}')
+    try:
+        with open(path, 'rb') as f:
+            return pickle.load(f, encoding='latin1')
+    except Exception as err:
+        try:
+            import joblib
+            return joblib.load(path)
+        except Exception:
+            raise ValueError(f'{path}: cannot unpickle ({err!r}), nor read '
+                             'it as a joblib file') from err
+
+
 def read_sentiment_pickle(path: str, dataset: str
                           ) -> Tuple[str, bool, Dict[str, SentimentSplit]]:
     """Read an MMSA or MulT pickle of CMU-MOSI / CMU-MOSEI.
@@ -247,13 +265,7 @@ def read_sentiment_pickle(path: str, dataset: str
     if dataset not in FEATURE_DIMS:
         raise ValueError(f'dataset must be one of {sorted(FEATURE_DIMS)}, '
                          f'got {dataset!r}')
-    try:
-        with open(path, 'rb') as f:
-            data = pickle.load(f, encoding='latin1')
-    except FileNotFoundError:
-        raise FileNotFoundError(f'sentiment pickle not found: {path}')
-    except Exception as err:
-        raise ValueError(f'{path}: cannot unpickle ({err!r})') from err
+    data = _load(path)
     if not isinstance(data, Mapping) or set(data) != set(SPLITS):
         got = sorted(data) if isinstance(data, Mapping) else \
             type(data).__name__
