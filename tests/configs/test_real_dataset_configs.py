@@ -32,7 +32,7 @@ DATASETS = {
     'food101': 'Food-101',
     'iemocap': 'IEMOCAP',
 }
-METHOD_DIRS = ('arm', 'agm', 'amst', 'greedy', 'mla', 'mmpareto',
+METHOD_DIRS = ('arm', 'agm', 'amst', 'greedy', 'mla', 'mmcosine', 'mmpareto',
                'modality_valuation', 'ogm_ge', 'pmr', 'unimodal')
 #: Words that name a modality in some dataset or paper: any of them in a
 #: balancer / fusion / hook setting must be one of the model's encoders.
@@ -107,8 +107,8 @@ def test_every_method_has_real_benchmark_configs():
              for d in METHOD_DIRS}
     # Every dataset has ARM, the data-level and loss-level baselines and the
     # unimodal references; the others are absent only where README says why.
-    for d in ('arm', 'agm', 'pmr', 'mla', 'mmpareto', 'modality_valuation',
-              'unimodal'):
+    for d in ('arm', 'agm', 'pmr', 'mla', 'mmcosine', 'mmpareto',
+              'modality_valuation', 'unimodal'):
         assert found[d] == set(DATASETS), d
     assert found['ogm_ge'] == found['greedy'] == set(DATASETS) - {
         'food101', 'iemocap'}

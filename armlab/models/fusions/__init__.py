@@ -1,12 +1,13 @@
 from . import evidential, shared_head  # noqa: F401  (register)
 from .base import BaseFusion
 from .concat import ConcatFusion
+from .cosine import CosineFusion
 from .film import FiLMFusion
 from .gated import GatedFusion
 from .probability_average import ProbabilityAverageFusion
 from .sum import SumFusion
 
 __all__ = [
-    'BaseFusion', 'ConcatFusion', 'SumFusion', 'FiLMFusion', 'GatedFusion',
+    'BaseFusion', 'ConcatFusion', 'CosineFusion', 'SumFusion', 'FiLMFusion', 'GatedFusion',
     'ProbabilityAverageFusion'
 ]
