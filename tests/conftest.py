@@ -61,10 +61,13 @@ def load_tool(path):
     return module
 
 
-def run_tool(*args, check: bool = True) -> subprocess.CompletedProcess:
-    """Run ``python ARGS`` from the repository root, as a user would."""
+def run_tool(*args, check: bool = True,
+             env: dict = None) -> subprocess.CompletedProcess:
+    """Run ``python ARGS`` from the repository root, as a user would
+    (``env``: variables set on top of this process's)."""
     proc = subprocess.run([sys.executable, *map(str, args)], cwd=REPO,
-                          capture_output=True, text=True, timeout=900)
+                          capture_output=True, text=True, timeout=900,
+                          env={**os.environ, **(env or {})})
     if check and proc.returncode != 0:
         raise AssertionError(f'{args} failed:\n{proc.stderr[-4000:]}')
     return proc

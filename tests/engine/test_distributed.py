@@ -46,7 +46,11 @@ def test_two_processes_match_one_process(tiny_root, tmp_path):
     give the parameters of 1 process x 16 samples (the sampler hands rank r
     every other sample of the same permutation, DDP averages the gradients,
     and the pipeline's draws are seeded per sample). GroupNorm encoders,
-    because BatchNorm statistics are per replica by design."""
+    because BatchNorm statistics are per replica by design. The single run
+    uses two threads, which split the batch's reductions into two halves as
+    the two ranks do: with one thread the float32 summation order differs
+    (~1e-7 per step) and eight steps at the peak learning rate amplify that
+    to ~1e-2, whatever the parallelism."""
     config = tmp_path / 'joint_gn.py'
     config.write_text(
         f"_base_ = '{REPO / 'configs/joint/joint_concat_resnet18_avdigits.py'}'\n"
@@ -56,7 +60,8 @@ def test_two_processes_match_one_process(tiny_root, tmp_path):
     opts = tiny_options(tiny_root)
     run_tool('tools/train.py', config, '--work-dir', tmp_path / 'single',
              '--cfg-options', *opts,
-             'default_hooks.checkpoint.max_keep_ckpts=-1')
+             'default_hooks.checkpoint.max_keep_ckpts=-1',
+             env={'OMP_NUM_THREADS': '2', 'MKL_NUM_THREADS': '2'})
     proc = subprocess.run(
         ['bash', 'tools/dist_train.sh', str(config), '2', '--work-dir',
          str(tmp_path / 'dual'), '--cfg-options', *opts,
