@@ -87,6 +87,7 @@ class SentimentSplit:
     name: str
     ids: List[str]
     videos: List[str]
+    aligned: bool  # every modality on one time axis (the text's)
     scores: np.ndarray
     features: Dict[str, np.ndarray]
     lengths: Dict[str, np.ndarray]
@@ -141,9 +142,10 @@ def _valid_rows(x: np.ndarray) -> np.ndarray:
     return last.astype(np.int64)
 
 
-def _zero_past(x: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    steps = np.arange(x.shape[1])[None, :, None]
-    return np.where(steps < lengths[:, None, None], x, 0).astype(np.float32)
+def _zero_past(x: np.ndarray, lengths: np.ndarray) -> None:
+    """Zero, in place, the rows of each sample past its valid length (no
+    copy: MOSEI's unaligned features are several GB)."""
+    x[np.arange(x.shape[1])[None, :] >= lengths[:, None]] = 0.0
 
 
 def _split(raw: Mapping, name: str, dataset: str, layout: str,
@@ -173,7 +175,9 @@ def _split(raw: Mapping, name: str, dataset: str, layout: str,
             raise ValueError(f'{where}: {key!r} features are {x.shape[-1]}-d'
                              f', CMU-{dataset.upper()} {layout} has '
                              f'{expected}-d{hint}')
-        features[armlab_name] = x.astype(np.float32)
+        # The pickle's own array where it is float32 already: it is
+        # cleaned in place below and never used otherwise.
+        features[armlab_name] = np.asarray(x, dtype=np.float32)
     replaced = {}
     for m, x in features.items():
         bad = ~np.isfinite(x)
@@ -224,9 +228,10 @@ def _split(raw: Mapping, name: str, dataset: str, layout: str,
             lengths[m] = text_len
         else:
             lengths[m] = _valid_rows(features[m])
-    features = {m: _zero_past(x, lengths[m]) for m, x in features.items()}
+    for m, x in features.items():
+        _zero_past(x, lengths[m])
     return SentimentSplit(name=SPLITS[name], ids=ids, videos=videos,
-                          scores=scores,
+                          scores=scores, aligned=aligned,
                           features=features, lengths=lengths,
                           raw_text=raw_text, token_ids=token_ids,
                           replaced_non_finite=replaced)
@@ -284,5 +289,4 @@ def read_sentiment_pickle(path: str, dataset: str
         if got != steps:
             raise ValueError(f'{path}: split {split.name!r} has time steps '
                              f'{got}, train has {steps}')
-    aligned = len(set(steps.values())) == 1
-    return layout, aligned, splits
+    return layout, splits['train'].aligned, splits

@@ -35,7 +35,7 @@ def _as_1d(x, name: str) -> np.ndarray:
     return x
 
 
-def _binary(truth: np.ndarray, pred: np.ndarray) -> Dict[str, float]:
+def _accuracy_f1(truth: np.ndarray, pred: np.ndarray) -> Dict[str, float]:
     """Accuracy and weighted F1 (%); NaN on no sample."""
     # sklearn here, not at the top: it would add to every process's start.
     from sklearn.metrics import f1_score
@@ -64,12 +64,24 @@ def regression_metrics(pred, target) -> Dict[str, float]:
         p = np.round(np.clip(pred, -bound, bound))
         t = np.round(np.clip(target, -bound, bound))
         out[name] = 100.0 * float((p == t).mean())
-    has0 = _binary(target >= 0, pred >= 0)
+    has0 = _accuracy_f1(target >= 0, pred >= 0)
     keep = target != 0
-    non0 = _binary(target[keep] > 0, pred[keep] > 0)
+    non0 = _accuracy_f1(target[keep] > 0, pred[keep] > 0)
     out.update(acc2_has0=has0['acc'], f1_has0=has0['f1'],
                acc2_non0=non0['acc'], f1_non0=non0['f1'])
     return out
+
+
+def _scores_and_labels(scores, labels, num_classes: int):
+    """(N, K) float scores and (N,) labels, or a ValueError naming the
+    shapes."""
+    scores = np.asarray(scores, dtype=float)
+    labels = np.asarray(labels).reshape(-1)
+    if scores.ndim != 2 or scores.shape[1] != num_classes or \
+            scores.shape[0] != labels.size:
+        raise ValueError(f'scores must be (N, {num_classes}) with N = '
+                         f'{labels.size} labels, got {scores.shape}')
+    return scores, labels
 
 
 def classification_metrics(scores, labels) -> Dict[str, float]:
@@ -79,21 +91,16 @@ def classification_metrics(scores, labels) -> Dict[str, float]:
     Raises:
         ValueError: ``scores`` is not (N, 3), or a label is not 0, 1 or 2.
     """
-    scores = np.asarray(scores, dtype=float)
-    labels = np.asarray(labels).reshape(-1)
-    if scores.ndim != 2 or scores.shape[1] != 3 or \
-            scores.shape[0] != labels.size:
-        raise ValueError(f'scores must be (N, 3) with N = {labels.size} '
-                         f'labels, got {scores.shape}')
+    scores, labels = _scores_and_labels(scores, labels, 3)
     bad = sorted(set(labels.tolist()) - {0, 1, 2})
     if bad:
         raise ValueError(f'labels must be 0 (negative), 1 (neutral) or 2 '
                          f'(positive), got {bad}')
     argmax = scores.argmax(axis=1)
-    three = _binary(labels, argmax)
-    has0 = _binary(labels != 0, scores[:, 2] > scores[:, 0])
+    three = _accuracy_f1(labels, argmax)
+    has0 = _accuracy_f1(labels != 0, scores[:, 2] > scores[:, 0])
     keep = labels != 1
-    non0 = _binary(labels[keep], argmax[keep])
+    non0 = _accuracy_f1(labels[keep], argmax[keep])
     return dict(acc3=three['acc'], f1_3=three['f1'], acc2_has0=has0['acc'],
                 f1_has0=has0['f1'], acc2_non0=non0['acc'],
                 f1_non0=non0['f1'])
@@ -102,11 +109,6 @@ def classification_metrics(scores, labels) -> Dict[str, float]:
 def seven_class_metrics(scores, labels) -> Dict[str, float]:
     """Acc-7 and weighted F1-7 of logits ``scores`` (N, 7) against labels
     0..6 (round(clip(y, -3, 3)) + 3)."""
-    scores = np.asarray(scores, dtype=float)
-    labels = np.asarray(labels).reshape(-1)
-    if scores.ndim != 2 or scores.shape[1] != 7 or \
-            scores.shape[0] != labels.size:
-        raise ValueError(f'scores must be (N, 7) with N = {labels.size} '
-                         f'labels, got {scores.shape}')
-    seven = _binary(labels, scores.argmax(axis=1))
+    scores, labels = _scores_and_labels(scores, labels, 7)
+    seven = _accuracy_f1(labels, scores.argmax(axis=1))
     return dict(acc7=seven['acc'], f1_7=seven['f1'])
