@@ -28,12 +28,13 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 import torch.nn.functional as F
+from mmengine.dist import all_gather_object
 from mmengine.runner import Runner
 
 from armlab.evaluation.valuation import (modality_information,
                                          pointwise_contributions)
 from armlab.registry import HOOKS, MODELS
-from .base import Balancer, all_reduce_mean
+from .base import Balancer, all_reduce_mean, unwrap_model
 from .gradient_scaling import scale_gradient
 from .sampling_plan_hook import SamplingPlanHook
 
@@ -165,6 +166,8 @@ class ARMBalancer(Balancer):
         self.register_buffer('signal_weights', torch.zeros(0))
         self.register_buffer('loss_weights', torch.zeros(0))
         self.register_buffer('best_mi', torch.zeros(0))
+        #: Per-step values kept for ARMHook(valuation='steps'); None: off.
+        self._recorded: Optional[list] = None
 
     def set_warmup(self, warmup_epochs: int) -> None:
         """The warm-up W of :class:`ARMHook` is the feature weights' start
@@ -241,11 +244,43 @@ class ARMBalancer(Balancer):
         return {m: scale_gradient(feats[m], alpha[i])
                 for i, m in enumerate(model.modalities)}
 
+    # -- values gathered from the training steps -------------------------------
+    def start_recording(self) -> None:
+        """Keep every training step's per-sample values until
+        :meth:`stop_recording` (:class:`ARMHook` with ``valuation='steps'``
+        calls both around the epoch it values)."""
+        self._recorded = []
+
+    def stop_recording(self) -> Optional[list]:
+        """This rank's recorded steps since :meth:`start_recording`, as
+        ``(sample_idx, values (B, 3, M) [Shapley, MI, CMI], labels,
+        single-modality predictions (B, M))`` numpy tuples; None when it was
+        not recording."""
+        rows, self._recorded = self._recorded, None
+        return rows
+
+    def _record(self, model, values: dict, labels: torch.Tensor,
+                data_samples, full: Optional[torch.Tensor]) -> None:
+        samples = data_samples if full is None else \
+            [ds for ds, keep in zip(data_samples, full.tolist()) if keep]
+        if not samples:
+            return
+        mods = model.modalities
+        per = torch.stack([torch.stack([values[k][m] for m in mods], 1)
+                           for k in ('shapley', 'mi', 'cmi')], 1)
+        preds = torch.stack([values['predictions'][(m, )] for m in mods], 1)
+        self._recorded.append((
+            np.array([int(ds.sample_idx) for ds in samples], np.int64),
+            per.float().cpu().numpy(), labels.cpu().numpy(),
+            preds.cpu().numpy()))
+
     def losses(self, model, feats, logits, data_samples, losses):
         labels = self.labels(data_samples)
         present = model._present(data_samples)
-        if self._active(self.fw) and self.fw['source'] == 'batch':
-            self._value_batch(model, feats, labels, present)
+        blend = self._active(self.fw) and self.fw['source'] == 'batch'
+        if blend or self._recorded is not None:
+            self._value_batch(model, feats, labels, present, data_samples,
+                              blend=blend)
         if self._active(self.mm):
             losses['loss_minmax'] = self.mm['loss_weight'] * \
                 self.minmax_loss(model, feats, labels, present)
@@ -254,18 +289,27 @@ class ARMBalancer(Balancer):
             losses[f'arm_weight_{m}'] = alpha[i].detach()
         return losses
 
-    def _value_batch(self, model, feats, labels, present) -> None:
-        """Blend the batch's mean pointwise Shapley values into Phi, over
-        the samples with every modality present (a masked copy says
-        nothing about the modality it hides)."""
+    def _value_batch(self, model, feats, labels, present,
+                     data_samples=None, blend: bool = True) -> None:
+        """Pointwise values of the batch's samples with every modality
+        present (a masked copy says nothing about the modality it hides),
+        without gradient; their mean blends into Phi (``blend``) and, while
+        recording, each sample's values are kept for the epoch valuation."""
         detached = {m: f.detach() for m, f in feats.items()}
+        full = None
         if present is not None:
             full = present.all(dim=1).to(labels.device)
             detached = {m: f[full] for m, f in detached.items()}
             labels = labels[full]
-        if labels.numel():
-            phi = pointwise_contributions(model, detached, labels)['shapley']
-            phi = torch.stack([phi[m].mean() for m in model.modalities])
+        values = pointwise_contributions(model, detached, labels) \
+            if labels.numel() else None
+        if values is not None and self._recorded is not None:
+            self._record(model, values, labels, data_samples, full)
+        if not blend:
+            return
+        if values is not None:
+            phi = torch.stack([values['shapley'][m].mean()
+                               for m in model.modalities])
         else:
             phi = torch.full((len(model.modalities), ), float('nan'),
                              device=labels.device)
@@ -372,6 +416,20 @@ def repeat_plan(phi: np.ndarray, score: str = 'min', rule: str = 'tercile',
     return extra + 1, masks
 
 
+def _last_per_sample(steps: list, num_modalities: int):
+    """Recorded training steps -> one row per sample, its last draw: the
+    indices, (n, 3, M) values, labels and (n, M) predictions."""
+    if not steps:
+        return (np.zeros(0, np.int64), np.zeros((0, 3, num_modalities)),
+                np.zeros(0, np.int64), np.zeros((0, num_modalities), np.int64))
+    index, values, labels, preds = (np.concatenate(part)
+                                    for part in zip(*steps))
+    # np.unique keeps the first occurrence: reverse to keep the last.
+    _, first = np.unique(index[::-1], return_index=True)
+    last = len(index) - 1 - first
+    return index[last], values[last], labels[last], preds[last]
+
+
 @HOOKS.register_module()
 class ARMHook(SamplingPlanHook):
     """ARM's epoch-level work: valuation of the training set and re-sampling.
@@ -391,8 +449,14 @@ class ARMHook(SamplingPlanHook):
         warmup_epochs: W; re-sampling starts at epoch W (the valuation runs
             at the end of epoch W - 1).
         interval: Value every ``interval`` epochs.
-        subset: Fraction of the training set valued each time (the others
-            keep their last values); 1.0 values all.
+        subset: Fraction of the training set valued each time by the pass
+            (the others keep their last values); 1.0 values all.
+        valuation: 'pass' (after the epoch, the eval-mode pass over
+            ``subset`` of the training split described above) or 'steps'
+            (no pass: the values the balancer computes in the epoch's
+            training steps, each sample as last drawn with every modality
+            present, before the gradient step on it; free, every drawn
+            sample valued, in train mode with the train pipeline).
         resample: ``enable``; ``score`` ('min' | 'mean'); ``rule``
             ('tercile' | 'fixed'); ``p_mask``.
         feature_weight_momentum: EMA momentum when the balancer takes its
@@ -402,6 +466,7 @@ class ARMHook(SamplingPlanHook):
     """
 
     checkpoint_key = 'arm_hook'
+    _VALUATIONS = ('pass', 'steps')
     no_plan_hint = '; set resample=dict(enable=False) to switch it off'
 
     @staticmethod
@@ -415,14 +480,19 @@ class ARMHook(SamplingPlanHook):
                  warmup_epochs: int = 5,
                  interval: int = 1,
                  subset: float = 1.0,
+                 valuation: str = 'pass',
                  resample: Optional[dict] = None,
                  feature_weight_momentum: float = 0.0,
                  miller_madow: bool = False,
                  seed: int = 0):
         if not 0 < subset <= 1:
             raise ValueError(f'ARMHook subset must be in (0, 1], got {subset}')
+        if valuation not in self._VALUATIONS:
+            raise ValueError(f'ARMHook valuation must be one of '
+                             f'{self._VALUATIONS}, got {valuation!r}')
         super().__init__(dataloader, warmup_epochs, interval)
         self.subset = subset
+        self.valuation = valuation
         self.resample = dict(enable=True, score='min', rule='tercile',
                              p_mask=1.0)
         self.resample.update(resample or {})
@@ -441,6 +511,11 @@ class ARMHook(SamplingPlanHook):
             raise TypeError('ARMHook needs model.balancer = ARMBalancer, got '
                             f'{type(model.balancer).__name__}')
         model.balancer.set_warmup(self.warmup_epochs)
+
+    def before_train_epoch(self, runner: Runner) -> None:
+        if self.valuation == 'steps' and \
+                self.is_valuation_epoch(runner.epoch):
+            unwrap_model(runner.model).balancer.start_recording()
 
     def value_and_plan(self, runner: Runner, model, epoch: int) -> None:
         phi, info = self.value_training_set(runner, model, epoch)
@@ -474,6 +549,41 @@ class ARMHook(SamplingPlanHook):
         the plug-in MI / CMI of the masked heads' predictions and the means
         of the pointwise MI / CMI over the samples valued now, each divided
         by H(Y) (``mi_pointwise``, ``cmi_pointwise``)."""
+        recorded = model.balancer.stop_recording() \
+            if self.valuation == 'steps' else None
+        if recorded is not None:
+            n = len(runner.train_dataloader.dataset)
+            index, values, labels, preds = _last_per_sample(
+                [r for part in all_gather_object(recorded) for r in part],
+                len(model.modalities))
+        else:  # 'pass' (or 'steps' without a recorded epoch: a resume)
+            n, index, values, labels, preds = self._valuation_pass(
+                runner, model, epoch)
+        if self._phi is None or len(self._phi) != n:
+            self._phi = np.full((n, len(model.modalities)), np.nan)
+        if self._valued_at is None or len(self._valued_at) != n:
+            self._valued_at = np.full(n, -1, dtype=np.int64)
+        self._phi[index] = values[:, 0]
+        self._valued_at[index] = epoch
+        labels, preds = torch.as_tensor(labels), torch.as_tensor(preds)
+        info = modality_information(
+            {m: preds[:, i] for i, m in enumerate(model.modalities)},
+            labels, model.modalities, num_classes=model.num_classes,
+            miller_madow=self.miller_madow, warn=not self._warned)
+        self._warned = True  # the many-cells warning once per run
+        scale = 1.0 / info['entropy_y'] if info['entropy_y'] > 0 else 0.0
+        info['mi_pointwise'] = (values[:, 1].mean(axis=0) * scale).tolist()
+        info['cmi_pointwise'] = (values[:, 2].mean(axis=0) * scale).tolist()
+        info['phi_plugin'] = [float(info['phi'][m]) for m in model.modalities]
+        info['valued'] = len(index)
+        info['source'] = '' if recorded is None else \
+            " (the epoch's training steps)"
+        return self._phi.copy(), info
+
+    def _valuation_pass(self, runner: Runner, model, epoch: int):
+        """The eval-mode pass over ``subset`` of the training split: N and
+        the valued samples' indices, (n, 3, M) values, labels and (n, M)
+        single-modality predictions."""
         self._valuation.build(runner)
         n = self._valuation.num_samples
         chosen = self._valuation.subset_indices(n, self.subset,
@@ -490,27 +600,10 @@ class ARMHook(SamplingPlanHook):
                     for k in range(len(samples))]
 
         rows = self._valuation.run(model, row, chosen)
-        if self._phi is None or len(self._phi) != n:
-            self._phi = np.full((n, len(model.modalities)), np.nan)
-        if self._valued_at is None or len(self._valued_at) != n:
-            self._valued_at = np.full(n, -1, dtype=np.int64)
-        index = np.array([r[0] for r in rows])
-        values = np.array([r[1][0] for r in rows])  # (n, 3, M)
-        self._phi[index] = values[:, 0]
-        self._valued_at[index] = epoch
-        labels = torch.tensor([r[1][1] for r in rows])
-        preds = torch.tensor([r[1][2] for r in rows])
-        info = modality_information(
-            {m: preds[:, i] for i, m in enumerate(model.modalities)},
-            labels, model.modalities, num_classes=model.num_classes,
-            miller_madow=self.miller_madow, warn=not self._warned)
-        self._warned = True  # the many-cells warning once per run
-        scale = 1.0 / info['entropy_y'] if info['entropy_y'] > 0 else 0.0
-        info['mi_pointwise'] = (values[:, 1].mean(axis=0) * scale).tolist()
-        info['cmi_pointwise'] = (values[:, 2].mean(axis=0) * scale).tolist()
-        info['phi_plugin'] = [float(info['phi'][m]) for m in model.modalities]
-        info['valued'] = len(rows)
-        return self._phi.copy(), info
+        return (n, np.array([r[0] for r in rows]),
+                np.array([r[1][0] for r in rows]),
+                np.array([r[1][1] for r in rows]),
+                np.array([r[1][2] for r in rows]))
 
     def _log(self, runner, model, phi, info, epoch) -> None:
         scalars = {}
@@ -541,7 +634,7 @@ class ARMHook(SamplingPlanHook):
         runner.visualizer.add_scalars(scalars, step=epoch + 1)
         runner.logger.info(
             f'ARM valuation after epoch {epoch + 1} on {info["valued"]} '
-            'training samples: ' + ', '.join(
+            f'training samples{info["source"]}: ' + ', '.join(
                 f'{k.split("/", 1)[1]}={v:.4f}' for k, v in scalars.items()))
 
     # -- checkpointing --------------------------------------------------------

@@ -433,3 +433,44 @@ def test_repeat_plan_ranks_within_cohorts_and_the_control_shuffles():
     assert not np.array_equal(shuffled, real)
     with pytest.raises(ValueError, match='shuffled'):
         repeat_plan(phi, score='random')
+
+
+def test_step_valuation_records_each_fully_present_samples_last_values():
+    """ARMHook(valuation='steps') reads what the training steps computed:
+    while recording, every step keeps the pointwise values of its samples
+    with every modality present (a copy masking one is left out), and the
+    epoch valuation takes each sample's last draw."""
+    from armlab.balancers.arm import _last_per_sample
+    inputs, labels = dominance_data(n=8)
+    model = mlp_model(dict(type='ARMBalancer',
+                           feature_weights=dict(start_epoch=0)))
+    model.balancer.set_warmup(0)
+    data = samples(labels)
+    for i, ds in enumerate(data):
+        ds.set_metainfo(dict(sample_idx=i % 6))  # rows 6, 7 redraw 0, 1
+    present = torch.ones(8, 2, dtype=torch.bool)
+    present[2, 1] = False  # sample 2's copy hides its vision
+    for ds, row in zip(data, present):
+        ds.set_field(row, 'modality_mask', field_type='data')
+    model.train()
+    model.loss(inputs, data)  # not recording: nothing kept
+    assert model.balancer.stop_recording() is None
+    model.balancer.start_recording()
+    model.loss(inputs, data)
+    steps = model.balancer.stop_recording()
+    assert len(steps) == 1 and steps[0][0].tolist() == [0, 1, 3, 4, 5, 0, 1]
+    with torch.no_grad():
+        feats = model.extract_feat(inputs)
+    keep = [0, 1, 3, 4, 5, 6, 7]
+    expected = pointwise_contributions(
+        model, {m: f[keep] for m, f in feats.items()}, labels[keep])
+    torch.testing.assert_close(
+        torch.as_tensor(steps[0][1][:, 2]),
+        torch.stack([expected['cmi'][m] for m in ('audio', 'visual')], 1))
+    index, values, got_labels, preds = _last_per_sample(steps, 2)
+    assert sorted(index.tolist()) == [0, 1, 3, 4, 5]
+    row_of_0 = int(np.flatnonzero(index == 0)[0])
+    # Sample 0's last draw is batch row 6 (the sixth kept row).
+    np.testing.assert_allclose(values[row_of_0], steps[0][1][5])
+    assert got_labels[row_of_0] == int(labels[6])
+    assert preds.shape == (5, 2)

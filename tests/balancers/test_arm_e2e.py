@@ -91,3 +91,20 @@ def test_test_tool_and_plot(arm_run, tiny_root, tmp_path):
     out = tmp_path / 'arm.png'
     run_tool('tools/analysis/plot_arm.py', work, '--out', out)
     assert out.stat().st_size > 10_000
+
+
+def test_step_valuation_needs_no_pass(tiny_root, tmp_path):
+    """valuation='steps': the values of the epoch's training steps, no
+    valuation loader; the first epoch (a plain one) values every sample,
+    the re-sampled second only those drawn with both modalities."""
+    proc = run_tool('tools/train.py', CONFIG, '--work-dir', tmp_path,
+                    '--cfg-options', *arm_options(tiny_root),
+                    'custom_hooks.0.valuation=steps')
+    log = proc.stdout + proc.stderr
+    assert ("ARM valuation after epoch 1 on 60 training samples (the "
+            "epoch's training steps)") in log
+    assert "after epoch 2 on " in log
+    assert log.count('train.json cached in shared memory') == 1
+    ckpt = torch.load(tmp_path / 'epoch_2.pth', weights_only=False)
+    valued_at = ckpt['arm_hook']['valued_at']
+    assert set(valued_at) <= {0, 1} and 1 in valued_at
