@@ -43,6 +43,40 @@ def ogm_coefficients(scores: torch.Tensor, alpha: float):
     return ratios, coeffs
 
 
+def modality_scores(model, feats: Dict[str, torch.Tensor],
+                    labels: torch.Tensor, score: str = 'decompose',
+                    owner: str = 'OGMGEBalancer') -> torch.Tensor:
+    """(M,) scores s_m = sum_i softmax(z_m)_i[y_i] of the batch, without
+    gradient; z_m from the fusion's decomposed logits (``'decompose'``, e.g.
+    W_m h_m + b / M for concat, as OGM-GE and OPM) or from the fused head
+    with only m present (``'mask'``). ``owner`` names the method in errors.
+    """
+    if len(model.modalities) < 2:
+        raise ValueError(
+            f'{owner} balances two or more modalities; the model has '
+            f'{model.modalities}. Use JointTraining for one.')
+    with torch.no_grad():
+        feats = {m: f.detach() for m, f in feats.items()}
+        if score == 'mask':
+            masked = model.masked_logits(
+                feats, [(m, ) for m in model.modalities])
+            logits = {m: masked[(m, )] for m in model.modalities}
+        elif model.fusion.decomposable:
+            logits = model.fusion.decompose(
+                feats, weights=model.modality_weights)
+        else:
+            raise ValueError(
+                f'{owner}: {type(model.fusion).__name__} is not '
+                "decomposable, so score='decompose' has no per-modality "
+                "logits; use ConcatFusion or SumFusion, or set "
+                "score='mask' to score the fused head with one "
+                'modality present.')
+        return torch.stack([
+            logits[m].float().softmax(1).gather(1, labels.view(-1, 1)).sum()
+            for m in model.modalities
+        ])
+
+
 def conv_kernels(module: nn.Module) -> List[nn.Parameter]:
     """The 4-D (conv) weights that OGM modulates; BN, biases and linear
     layers are left alone, as in the paper."""
@@ -101,31 +135,8 @@ class OGMGEBalancer(Balancer):
     def modality_scores(self, model, feats: Dict[str, torch.Tensor],
                         labels: torch.Tensor) -> torch.Tensor:
         """s_m = sum_i softmax(z_m)_i[y_i], without gradient."""
-        if len(model.modalities) < 2:
-            raise ValueError(
-                'OGMGEBalancer balances two or more modalities; the model '
-                f'has {model.modalities}. Use JointTraining for one.')
-        with torch.no_grad():
-            feats = {m: f.detach() for m, f in feats.items()}
-            if self.score == 'mask':
-                masked = model.masked_logits(
-                    feats, [(m, ) for m in model.modalities])
-                logits = {m: masked[(m, )] for m in model.modalities}
-            elif model.fusion.decomposable:
-                logits = model.fusion.decompose(
-                    feats, weights=model.modality_weights)
-            else:
-                raise ValueError(
-                    f'OGMGEBalancer: {type(model.fusion).__name__} is not '
-                    "decomposable, so score='decompose' has no per-modality "
-                    "logits; use ConcatFusion or SumFusion, or set "
-                    "score='mask' to score the fused head with one "
-                    'modality present.')
-            return torch.stack([
-                logits[m].float().softmax(1).gather(
-                    1, labels.view(-1, 1)).sum()
-                for m in model.modalities
-            ])
+        return modality_scores(model, feats, labels, self.score,
+                               type(self).__name__)
 
     def losses(self, model, feats, logits, data_samples, losses):
         scores = self.modality_scores(model, feats,

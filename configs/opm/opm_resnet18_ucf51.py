@@ -1,0 +1,5 @@
+# OPM on UCF-51, standard ResNet-18s, concat fusion, on its joint config's
+# schedule; see configs/opm/README.md.
+_base_ = ['../joint/joint_concat_resnet18_ucf51.py',
+          '../_base_/methods/opm.py']
+model = _base_.opm_model
