@@ -67,6 +67,15 @@ class Balancer(nn.Module):
     #: Hook types the method needs in ``custom_hooks``; checked when the
     #: config is read (``armlab/engine/method_parts.py``).
     required_hooks: tuple = ()
+    #: Whether the method reads class probabilities or per-class scores, so
+    #: that a regression model (``MultimodalRegressor``) refuses it: False
+    #: for joint training, True for every subclass unless it says otherwise.
+    needs_classes: bool = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if 'needs_classes' not in cls.__dict__:
+            cls.needs_classes = True
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         for name in self.retired_buffers:

@@ -109,6 +109,11 @@ class PackMultimodalInputs(BaseTransform):
         data_sample = DataSample()
         if 'gt_label' in results:
             data_sample.set_gt_label(int(results['gt_label']))
+        if results.get('regression_label') is not None:
+            # The target of MultimodalRegressor (sentiment scores).
+            data_sample.set_field(
+                torch.tensor([float(results['regression_label'])]),
+                'gt_value', field_type='data')
         meta = {k: results[k] for k in self.meta_keys if k in results}
         meta['modality_mask'] = self._flags(results, 'modality_mask', True,
                                             sample)
