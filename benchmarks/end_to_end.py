@@ -19,7 +19,11 @@ ARM old, ARM new, ...) so that a change of machine load hits both sides:
 * ``old_stacked`` (joint only, ``--no-stacked`` leaves it out): ``old`` with
   the configs' ``default_collate``, to show what the collation alone gives;
 * ``new``: the configs as shipped: the shared in-memory file cache, the
-  batched front-end on the model's device and stacked batches.
+  batched front-end on the model's device and stacked batches;
+* ``new_steps`` (ARM only, ``--no-arm-steps`` leaves it out): ``new`` with
+  ``ARMHook(valuation='steps')``, the values of the training steps instead
+  of the hook's eval pass, to show what the pass costs
+  (``ratio_arm_steps_over_joint_new``).
 
 ``ratio_new_over_old_joint`` is new / baseline when the baseline ran (new /
 old otherwise); ``ratio_new_over_per_sample_joint`` is new / old.
@@ -80,6 +84,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--no-stacked', action='store_true',
                         help='leave out the old_stacked case')
+    parser.add_argument('--no-arm-steps', action='store_true',
+                        help="leave out the arm_new_steps case (ARMHook "
+                        "valuation='steps')")
     parser.add_argument('--baseline-rev', default=BASELINE_REV,
                         help='git revision whose own code trains the '
                         "baseline case ('' to leave it out; default: the "
@@ -96,6 +103,8 @@ def path_options(path: str) -> List[str]:
     """--cfg-options that select a data path in every loader."""
     if path == 'new':
         return []
+    if path == 'new_steps':
+        return ['custom_hooks.0.valuation=steps']
     opts = [opt for loader in LOADERS
             for opt in (f'{loader}.dataset.on_batch=False',
                         f'{loader}.dataset.cache=False')]
@@ -214,6 +223,9 @@ def main() -> None:
         ratio_new_over_old_arm=wall['arm_new'] / wall['arm_old'],
         ratio_arm_over_joint_new=wall['arm_new'] / wall['joint_new'],
         ratio_arm_over_joint_old=wall['arm_old'] / wall['joint_old'],
+        ratio_arm_steps_over_joint_new=(
+            wall['arm_new_steps'] / wall['joint_new']
+            if 'arm_new_steps' in wall else None),
         ratio_old_stacked_over_old_joint=(
             wall['joint_old_stacked'] / wall['joint_old']
             if 'joint_old_stacked' in wall else None),
@@ -236,6 +248,8 @@ def run_round(args, round_: int, work_root: str, common: List[str],
             paths.insert(1, 'old_stacked')
         if method == 'joint' and baseline:
             paths.insert(0, 'baseline')
+        if method == 'arm' and not args.no_arm_steps:
+            paths.append('new_steps')
         for path in paths:
             case = f'{method}_{path}'
             work_dir = osp.join(work_root, f'{case}_r{round_}')
@@ -246,7 +260,7 @@ def run_round(args, round_: int, work_root: str, common: List[str],
             wall = train(config, work_dir, opts,
                          repo=baseline if path == 'baseline' else REPO)
             test = test_at_best(config, work_dir, common + path_options(
-                'old' if path == 'baseline' else path))
+                {'baseline': 'old', 'new_steps': 'new'}.get(path, path)))
             runs.setdefault(case, []).append(dict(
                 wall_s=wall, **{k: test.get(k) for k in TEST_KEYS}))
             print(f'{case} round {round_}: {wall:.1f} s, test '

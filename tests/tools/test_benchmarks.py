@@ -157,7 +157,7 @@ def test_end_to_end(tiny_root, tmp_path):
     result = run_quick('end_to_end.py', tmp_path / 'e2e.json',
                        '--data-root', tiny_root)
     assert result['data_root'] == str(tiny_root)
-    cases = {'joint_old', 'joint_new', 'arm_old', 'arm_new'}
+    cases = {'joint_old', 'joint_new', 'arm_old', 'arm_new', 'arm_new_steps'}
     assert set(result['wall_s']) == cases == set(result['test'])
     for case, metrics in result['test'].items():
         # Trained and tested through the tools: real accuracies over the 20
@@ -170,6 +170,8 @@ def test_end_to_end(tiny_root, tmp_path):
         wall['joint_new'] / wall['joint_old']
     assert result['ratio_arm_over_joint_new'] == \
         wall['arm_new'] / wall['joint_new']
+    assert result['ratio_arm_steps_over_joint_new'] == \
+        wall['arm_new_steps'] / wall['joint_new']
     assert set(result['meets_targets']) == {'ratio_new_over_old_joint',
                                             'ratio_arm_over_joint_new'}
 
