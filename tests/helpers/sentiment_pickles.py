@@ -69,3 +69,16 @@ def make_sentiment_pickle(path, dataset='mosi', aligned=True, layout='MMSA',
     with open(path, 'wb') as f:
         pickle.dump(data, f, protocol=4)
     return path
+
+
+def prepare_tiny_mosi(tmp_path):
+    """A tiny MMSA aligned pickle prepared by tools/data/prepare_sentiment.py
+    into ``tmp_path / 'mosi'``; returns that folder."""
+    from .raw_text_media import run_script
+    pkl = make_sentiment_pickle(tmp_path / 'aligned_50.pkl')
+    root = tmp_path / 'mosi'
+    code, stdout = run_script('tools/data/prepare_sentiment.py', '--dataset',
+                              'mosi', '--pickle', pkl, '--out', root,
+                              '--no-progress')
+    assert code == 0, stdout
+    return root

@@ -7,8 +7,7 @@ import torch
 from mmpretrain.structures import DataSample
 
 from conftest import REPO, train_in_process
-from helpers.raw_text_media import run_script
-from helpers.sentiment_pickles import make_sentiment_pickle
+from helpers.sentiment_pickles import prepare_tiny_mosi
 
 from armlab.evaluation.metrics import (SentimentRegressionMetric,
                                        regression_metrics)
@@ -107,12 +106,7 @@ def test_metric_matches_the_regression_functions_fused_and_masked():
 
 
 def test_mosi_regression_config_trains_one_epoch(tmp_path):
-    pkl = make_sentiment_pickle(tmp_path / 'aligned_50.pkl')
-    root = tmp_path / 'mosi'
-    code, _ = run_script('tools/data/prepare_sentiment.py', '--dataset',
-                         'mosi', '--pickle', pkl, '--out', root,
-                         '--no-progress')
-    assert code == 0
+    root = prepare_tiny_mosi(tmp_path)
     opts = [f'{name}.{key}' for name in ('train_dataloader', 'val_dataloader',
                                          'test_dataloader')
             for key in (f'dataset.data_root={root}', 'batch_size=4',
