@@ -132,6 +132,10 @@ class Balancer(nn.Module):
     def after_backward(self, model: nn.Module) -> None:
         """Change gradients after backward and before the optimiser step."""
 
+    def before_forward(self, model: nn.Module, data: dict) -> None:
+        """See the preprocessed batch before the loss forward (UMT's
+        teachers read its inputs)."""
+
     def train_step(self,
                    model: nn.Module,
                    data: dict,
@@ -152,6 +156,7 @@ class Balancer(nn.Module):
         forward = forward or model
         with optim_wrapper.optim_context(forward):
             data = model.data_preprocessor(data, True)
+            self.before_forward(model, data)
             losses = forward(**data, mode='loss')
         parsed, log_vars = model.parse_losses(losses)
         self.update(model, optim_wrapper, parsed,

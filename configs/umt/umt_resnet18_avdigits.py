@@ -1,0 +1,8 @@
+# UMT on AV-Digits (embedded build, audio-dominant): teachers are the
+# members of the unimodal ensemble trained first with configs/unimodal_ensemble/
+# unimodal_ensemble_resnet18_avdigits.py (its default work dir below).
+_base_ = ['../joint/joint_concat_resnet18_avdigits.py',
+          '../_base_/methods/umt.py']
+model = dict(_base_.umt_model, balancer=dict(
+    _base_.umt_model.balancer,
+    teacher_checkpoint='work_dirs/unimodal_ensemble_resnet18_avdigits'))
