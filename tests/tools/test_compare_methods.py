@@ -347,3 +347,34 @@ def test_pairs_table_tests_a_component_against_its_control():
     waiting = tool.pairs_table(results, ['arm:later'],
                                ['arm', 'control', 'later'])
     assert waiting[-1] == '| arm | later | 0 | – | – | – | – | – | – |'
+
+
+def test_seed_placeholders_are_filled_for_the_run_and_kept_in_the_record(
+        tmp_path, monkeypatch):
+    """UMT names the unimodal run of its own seed as teacher: ``{seed}`` in
+    an option reaches that run filled, while the record keeps the option as
+    given, so that --skip-existing matches it for every seed."""
+    import argparse
+
+    from armlab.evaluation.run_records import read_record, record_path
+    tool = load_compare_tool()
+    seen = {}
+    monkeypatch.setattr(tool, 'train_and_test', lambda config, seed, wd, o:
+                        seen.setdefault(seed, o) and {
+                            'test/accuracy/top1': 1.0, 'test_correct': [1]})
+    monkeypatch.setattr(tool, 'save_json', lambda *a: None)
+    monkeypatch.setattr(tool, 'machine', lambda: 'm')
+    opts = ['model.balancer.teacher_checkpoint=w/{preset}/ume/seed{seed}']
+    args = argparse.Namespace(runs_dir=[str(tmp_path)], report_only=False,
+                              skip_existing=True, probe=False,
+                              work_root=str(tmp_path / 'work'),
+                              retest_stale=False, command='c')
+    for seed in (0, 3):
+        tool.load_run(args, 'configs/umt.py', 'complementary', seed,
+                      'configs/umt.py', opts)
+    assert seen == {
+        0: ['model.balancer.teacher_checkpoint=w/complementary/ume/seed0'],
+        3: ['model.balancer.teacher_checkpoint=w/complementary/ume/seed3']}
+    record = read_record(record_path(str(tmp_path), 'complementary', 'umt', 3))
+    assert record['cfg_options'] == opts
+    assert tool.fill_placeholders(['a=1'], 2, None) == ['a=1']

@@ -76,7 +76,8 @@ def parse_args():
     parser.add_argument('--out', help='markdown file to write (the plot '
                         'goes beside it as .png)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
-                        help='passed to every run (key=value)')
+                        help='passed to every run (key=value); {seed} and '
+                        '{preset} in a value are replaced by the run\'s')
     parser.add_argument('--skip-existing', action='store_true',
                         help='reuse runs whose work dir holds a result, or '
                         'whose record in --runs-dir was made with the same '
@@ -124,6 +125,15 @@ def preset_options(preset: Optional[str]) -> List[str]:
     if preset is None:
         return []
     return [f'{loader}.dataset.preset={preset}' for loader in LOADERS]
+
+
+def fill_placeholders(options: List[str], seed: int,
+                      preset: Optional[str]) -> List[str]:
+    """``{seed}`` and ``{preset}`` in option values become the run's seed
+    and preset, so that a run can name a per-seed input (UMT's teachers: the
+    unimodal run of the same seed)."""
+    return [o.replace('{seed}', str(seed)).replace('{preset}', preset or '')
+            for o in options]
 
 
 def train_and_test(config: str, seed: int, work_dir: str,
@@ -599,6 +609,8 @@ def load_run(args, config: str, preset: Optional[str], seed: int,
         [name, f'seed{seed}']
     work_dir = osp.join(*parts)
     cached = osp.join(work_dir, 'compare_result.json')
+    # The record keeps the options as given; the run gets them filled.
+    opts_as_given, opts = opts, fill_placeholders(opts, seed, preset)
     seed_opts = [f'randomness.seed={seed}', *opts]
     if args.report_only and not osp.isfile(cached):
         return None
@@ -623,7 +635,7 @@ def load_run(args, config: str, preset: Optional[str], seed: int,
         record = write_record(
             record_path(args.runs_dir[0], preset, name, seed),
             config=osp.relpath(osp.abspath(config), REPO), preset=preset,
-            seed=seed, cfg_options=opts,
+            seed=seed, cfg_options=opts_as_given,
             metrics={k: v for k, v in result.items()
                      if isinstance(v, (int, float))},
             test_correct=result['test_correct'], commit=git_commit(str(REPO)),
