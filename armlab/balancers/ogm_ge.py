@@ -43,38 +43,51 @@ def ogm_coefficients(scores: torch.Tensor, alpha: float):
     return ratios, coeffs
 
 
-def modality_scores(model, feats: Dict[str, torch.Tensor],
-                    labels: torch.Tensor, score: str = 'decompose',
-                    owner: str = 'OGMGEBalancer') -> torch.Tensor:
-    """(M,) scores s_m = sum_i softmax(z_m)_i[y_i] of the batch, without
-    gradient; z_m from the fusion's decomposed logits (``'decompose'``, e.g.
-    W_m h_m + b / M for concat, as OGM-GE and OPM) or from the fused head
-    with only m present (``'mask'``). ``owner`` names the method in errors.
-    """
+def per_modality_logits(model, feats: Dict[str, torch.Tensor],
+                        score: str = 'decompose',
+                        owner: str = 'OGMGEBalancer'
+                        ) -> Dict[str, torch.Tensor]:
+    """Modality -> (B, K) logits of that modality alone, with whatever
+    gradient ``feats`` carry: the fusion's decomposed logits
+    (``'decompose'``, e.g. W_m h_m + b / M for concat, as OGM-GE, OPM and
+    InfoReg) or the fused head with only m present (``'mask'``). ``owner``
+    names the method in errors."""
     if len(model.modalities) < 2:
         raise ValueError(
             f'{owner} balances two or more modalities; the model has '
             f'{model.modalities}. Use JointTraining for one.')
+    if score == 'mask':
+        masked = model.masked_logits(feats, [(m, ) for m in model.modalities])
+        return {m: masked[(m, )] for m in model.modalities}
+    if not model.fusion.decomposable:
+        raise ValueError(
+            f'{owner}: {type(model.fusion).__name__} is not '
+            "decomposable, so score='decompose' has no per-modality "
+            "logits; use ConcatFusion or SumFusion, or set "
+            "score='mask' to score the fused head with one "
+            'modality present.')
+    return model.fusion.decompose(feats, weights=model.modality_weights)
+
+
+def label_probability_sums(logits: Dict[str, torch.Tensor],
+                           labels: torch.Tensor,
+                           modalities) -> torch.Tensor:
+    """(M,) s_m = sum_i softmax(z_m)_i[y_i], without gradient."""
+    return torch.stack([
+        logits[m].detach().float().softmax(1).gather(
+            1, labels.view(-1, 1)).sum() for m in modalities
+    ])
+
+
+def modality_scores(model, feats: Dict[str, torch.Tensor],
+                    labels: torch.Tensor, score: str = 'decompose',
+                    owner: str = 'OGMGEBalancer') -> torch.Tensor:
+    """(M,) scores s_m = sum_i softmax(z_m)_i[y_i] of the batch, without
+    gradient; z_m from :func:`per_modality_logits`."""
     with torch.no_grad():
         feats = {m: f.detach() for m, f in feats.items()}
-        if score == 'mask':
-            masked = model.masked_logits(
-                feats, [(m, ) for m in model.modalities])
-            logits = {m: masked[(m, )] for m in model.modalities}
-        elif model.fusion.decomposable:
-            logits = model.fusion.decompose(
-                feats, weights=model.modality_weights)
-        else:
-            raise ValueError(
-                f'{owner}: {type(model.fusion).__name__} is not '
-                "decomposable, so score='decompose' has no per-modality "
-                "logits; use ConcatFusion or SumFusion, or set "
-                "score='mask' to score the fused head with one "
-                'modality present.')
-        return torch.stack([
-            logits[m].float().softmax(1).gather(1, labels.view(-1, 1)).sum()
-            for m in model.modalities
-        ])
+        logits = per_modality_logits(model, feats, score, owner)
+        return label_probability_sums(logits, labels, model.modalities)
 
 
 def conv_kernels(module: nn.Module) -> List[nn.Parameter]:

@@ -1,0 +1,6 @@
+# InfoReg on UCF-51, standard ResNet-18s, concat fusion, on its joint config's
+# schedule; see configs/inforeg/README.md.
+_base_ = ['../joint/joint_concat_resnet18_ucf51.py',
+          '../_base_/methods/inforeg.py']
+model = _base_.inforeg_model
+custom_hooks = _base_.inforeg_custom_hooks
