@@ -1,0 +1,5 @@
+# LFM on Kinetics-Sounds, standard ResNet-18s, separate heads, on its joint config's
+# schedule; see configs/lfm/README.md.
+_base_ = ['../joint/joint_concat_resnet18_kinetics_sounds.py',
+          '../_base_/methods/lfm.py']
+model = _base_.lfm_model
