@@ -32,9 +32,9 @@ DATASETS = {
     'food101': 'Food-101',
     'iemocap': 'IEMOCAP',
 }
-METHOD_DIRS = ('arm', 'agm', 'amst', 'greedy', 'inforeg', 'lfm', 'mla',
-               'mmcosine', 'mmpareto', 'modality_valuation', 'ogm_ge', 'opm',
-               'pmr', 'umt', 'unimodal')
+METHOD_DIRS = ('arm', 'agm', 'amst', 'diagnose_relearn', 'greedy', 'inforeg',
+               'lfm', 'mla', 'mmcosine', 'mmpareto', 'modality_valuation',
+               'ogm_ge', 'opm', 'pmr', 'umt', 'unimodal')
 #: Words that name a modality in some dataset or paper: any of them in a
 #: balancer / fusion / hook setting must be one of the model's encoders.
 MODALITY_WORDS = {'audio', 'visual', 'text', 'image', 'video', 'vision',

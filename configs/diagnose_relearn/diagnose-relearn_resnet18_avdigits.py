@@ -1,0 +1,7 @@
+# Diagnosing & Re-learning on AV-Digits (audio-dominant preset, embedded
+# build), width-16 ResNet-18s, concat fusion; see
+# configs/diagnose_relearn/README.md.
+_base_ = ['../joint/joint_concat_resnet18_avdigits.py',
+          '../_base_/methods/diagnose_relearn.py']
+# Diagnoses before epochs 2, 4 and 6 of 8: the code's 20, 40, 60 of 90, scaled.
+custom_hooks = [dict(_base_.diagnose_relearn_hook, reinit_every=2)]
