@@ -23,6 +23,7 @@ per epoch in :class:`ARMHook` with the test-time pipeline (pointwise Shapley
 values, MI and CMI per sample, plus plug-in MI and CMI of the masked heads'
 predictions). Prediction never reads labels or the learning-signal weights.
 """
+import copy
 from typing import Dict, Optional
 
 import numpy as np
@@ -31,6 +32,8 @@ import torch.nn.functional as F
 from mmengine.dist import all_gather_object
 from mmengine.runner import Runner
 
+from armlab.datasets.train_eval import train_eval_loader_cfg
+from armlab.evaluation.training_valuation import TrainingSetValuation
 from armlab.evaluation.valuation import (modality_information,
                                          pointwise_contributions)
 from armlab.registry import HOOKS, MODELS
@@ -462,11 +465,18 @@ class ARMHook(SamplingPlanHook):
         feature_weight_momentum: EMA momentum when the balancer takes its
             feature weights from this hook (``source='epoch'``).
         miller_madow: Bias-correct the plug-in entropies.
+        value_on: Where the dataset-level MI and CMI (the min-max loss
+            weights, the guard, the plug-in values) are measured: 'train'
+            (the valued training samples) or 'held_out' (a pass over the
+            held-out part of the training split, which the encoders never
+            fit: the train dataset needs ``holdout=dict(fraction=...,
+            part='train')``). Re-sampling always ranks training samples.
         seed: Seed of the subset and mask draws (with the epoch).
     """
 
     checkpoint_key = 'arm_hook'
     _VALUATIONS = ('pass', 'steps')
+    _VALUE_ON = ('train', 'held_out')
     no_plan_hint = '; set resample=dict(enable=False) to switch it off'
 
     @staticmethod
@@ -484,7 +494,11 @@ class ARMHook(SamplingPlanHook):
                  resample: Optional[dict] = None,
                  feature_weight_momentum: float = 0.0,
                  miller_madow: bool = False,
+                 value_on: str = 'train',
                  seed: int = 0):
+        if value_on not in self._VALUE_ON:
+            raise ValueError(f'ARMHook value_on must be one of '
+                             f'{self._VALUE_ON}, got {value_on!r}')
         if not 0 < subset <= 1:
             raise ValueError(f'ARMHook subset must be in (0, 1], got {subset}')
         if valuation not in self._VALUATIONS:
@@ -498,6 +512,8 @@ class ARMHook(SamplingPlanHook):
         self.resample.update(resample or {})
         self.feature_weight_momentum = feature_weight_momentum
         self.miller_madow = miller_madow
+        self.value_on = value_on
+        self._held_out: Optional[TrainingSetValuation] = None
         self.seed = seed
         self._warned = False
         #: Epoch at which each training sample was last valued (-1: never).
@@ -565,6 +581,12 @@ class ARMHook(SamplingPlanHook):
             self._valued_at = np.full(n, -1, dtype=np.int64)
         self._phi[index] = values[:, 0]
         self._valued_at[index] = epoch
+        source = '' if recorded is None else " (the epoch's training steps)"
+        if self.value_on == 'held_out':
+            _, index, values, labels, preds = self._valuation_pass(
+                runner, model, epoch, self._held_out_split(runner),
+                fraction=1.0)
+            source = ' (held-out part of the training split)'
         labels, preds = torch.as_tensor(labels), torch.as_tensor(preds)
         info = modality_information(
             {m: preds[:, i] for i, m in enumerate(model.modalities)},
@@ -576,18 +598,41 @@ class ARMHook(SamplingPlanHook):
         info['cmi_pointwise'] = (values[:, 2].mean(axis=0) * scale).tolist()
         info['phi_plugin'] = [float(info['phi'][m]) for m in model.modalities]
         info['valued'] = len(index)
-        info['source'] = '' if recorded is None else \
-            " (the epoch's training steps)"
+        info['source'] = source
         return self._phi.copy(), info
 
-    def _valuation_pass(self, runner: Runner, model, epoch: int):
-        """The eval-mode pass over ``subset`` of the training split: N and
-        the valued samples' indices, (n, 3, M) values, labels and (n, M)
-        single-modality predictions."""
-        self._valuation.build(runner)
-        n = self._valuation.num_samples
-        chosen = self._valuation.subset_indices(n, self.subset,
-                                                self.seed + epoch)
+    def _held_out_split(self, runner: Runner) -> TrainingSetValuation:
+        """The held-out part of the training split, test pipeline: the
+        valuation loader with its dataset's ``holdout.part`` switched."""
+        if self._held_out is None:
+            cfg = self._valuation.dataloader_cfg
+            cfg = train_eval_loader_cfg(runner.cfg, key=cfg) \
+                if isinstance(cfg, str) else copy.deepcopy(cfg)
+            holdout = cfg['dataset'].get('holdout')
+            if not holdout:
+                raise ValueError(
+                    "ARMHook value_on='held_out' needs a held-out part: set "
+                    'train_dataloader.dataset.holdout=dict(fraction=0.1, '
+                    "part='train') (the valuation loader derived from it "
+                    'then reads the other part)')
+            cfg['dataset']['holdout'] = dict(holdout, part='held_out')
+            self._held_out = TrainingSetValuation(
+                cfg, owner='ARMHook (held-out part)')
+        return self._held_out
+
+    def _valuation_pass(self, runner: Runner, model, epoch: int,
+                        split: Optional[TrainingSetValuation] = None,
+                        fraction: Optional[float] = None):
+        """The eval-mode pass over ``fraction`` (default ``subset``) of
+        ``split`` (default the training split): N and the valued samples'
+        indices, (n, 3, M) values, labels and (n, M) single-modality
+        predictions."""
+        split = split or self._valuation
+        split.build(runner)
+        n = split.num_samples
+        chosen = split.subset_indices(
+            n, self.subset if fraction is None else fraction,
+            self.seed + epoch)
 
         def row(feats, labels, samples):
             values = pointwise_contributions(model, feats, labels)
@@ -599,7 +644,7 @@ class ARMHook(SamplingPlanHook):
                      [int(preds[(m, )][k]) for m in model.modalities])
                     for k in range(len(samples))]
 
-        rows = self._valuation.run(model, row, chosen)
+        rows = split.run(model, row, chosen)
         return (n, np.array([r[0] for r in rows]),
                 np.array([r[1][0] for r in rows]),
                 np.array([r[1][1] for r in rows]),

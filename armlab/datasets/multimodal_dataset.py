@@ -39,6 +39,41 @@ def _cache_kind(path: str) -> Optional[str]:
     return 'frames' if osp.isdir(path) else None
 
 
+HOLDOUT_PARTS = ('train', 'held_out')
+
+
+def check_holdout(holdout: Optional[dict]) -> Optional[dict]:
+    """The ``holdout`` argument, checked: fraction in (0, 1), a known
+    part."""
+    if holdout is None:
+        return None
+    holdout = dict(holdout)
+    unknown = set(holdout) - {'fraction', 'seed', 'part'}
+    if unknown:
+        raise KeyError(f'holdout takes fraction, seed and part; unknown '
+                       f'{sorted(unknown)}')
+    holdout.setdefault('seed', 0)
+    holdout.setdefault('part', 'train')
+    if not 0 < float(holdout.get('fraction', 0)) < 1:
+        raise ValueError(f'holdout fraction must be in (0, 1), got '
+                         f"{holdout.get('fraction')}")
+    if holdout['part'] not in HOLDOUT_PARTS:
+        raise ValueError(f"holdout part must be one of {HOLDOUT_PARTS}, got "
+                         f"{holdout['part']!r}")
+    return holdout
+
+
+def holdout_indices(num: int, fraction: float, seed: int = 0,
+                    part: str = 'train') -> List[int]:
+    """Sorted positions of one part of the seeded split of ``num``
+    samples: ``ceil(fraction * num)`` held out, the rest for training."""
+    held = np.random.default_rng(seed).permutation(num)[
+        :int(np.ceil(fraction * num))]
+    mask = np.zeros(num, dtype=bool)
+    mask[held] = True
+    return np.flatnonzero(mask if part == 'held_out' else ~mask).tolist()
+
+
 @DATASETS.register_module()
 class MultimodalDataset(BaseDataset):
     """Samples with a label and one file (or folder) per modality.
@@ -83,6 +118,12 @@ class MultimodalDataset(BaseDataset):
             path keys). Worth it when the decoded split fits in memory
             (AV-Digits: about 400 MB for all splits); datasets of this
             process that read the same annotation file share one cache.
+        holdout: Keep one part of a seeded split of the samples:
+            ``dict(fraction=f, seed=s, part='train' | 'held_out')``. The
+            held-out part is ``ceil(f * N)`` samples drawn by ``seed``; the
+            train part the rest, in file order. A method that values data
+            the encoders did not fit (ARM's ``value_on='held_out'``) trains
+            on one part and reads the other.
         on_batch: Override ``on_batch`` of every pipeline transform that
             has it: ``True`` defers their work to the batch (the data
             preprocessor, on the model's device), ``False`` runs it per
@@ -103,7 +144,9 @@ class MultimodalDataset(BaseDataset):
                  skip_bad_samples: bool = False,
                  cache: Union[bool, Sequence[str]] = False,
                  on_batch: Optional[bool] = None,
+                 holdout: Optional[dict] = None,
                  **kwargs) -> None:
+        self.holdout = check_holdout(holdout)
         if isinstance(modalities, str):
             modalities = (modalities, )
         self.modalities = tuple(modalities)
@@ -151,6 +194,16 @@ class MultimodalDataset(BaseDataset):
         return np.array(
             [self.get_data_info(i)['gt_label'] for i in range(len(self))],
             dtype=np.int64)
+
+    def filter_data(self) -> List[dict]:
+        """mmengine's filter, then the ``holdout`` part (after every
+        subclass's own processing of the full list, so that it sees the
+        samples it would see without the split)."""
+        data_list = super().filter_data()
+        if self.holdout is None:
+            return data_list
+        keep = holdout_indices(len(data_list), **self.holdout)
+        return [data_list[i] for i in keep]
 
     # ------------------------------------------------------------ caching
     def full_init(self) -> None:

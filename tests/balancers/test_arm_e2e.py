@@ -108,3 +108,28 @@ def test_step_valuation_needs_no_pass(tiny_root, tmp_path):
     ckpt = torch.load(tmp_path / 'epoch_2.pth', weights_only=False)
     valued_at = ckpt['arm_hook']['valued_at']
     assert set(valued_at) <= {0, 1} and 1 in valued_at
+
+
+def test_held_out_valuation_reads_the_part_never_trained_on(tiny_root,
+                                                            tmp_path):
+    """value_on='held_out': training sees 75 % of the 60 training pairs; the
+    dataset-level MI / CMI come from the other 15, re-sampling still ranks
+    the 45; without a held-out part the hook says what to set."""
+    leaf = tmp_path / 'arm_held_out.py'
+    leaf.write_text(
+        f'_base_ = {str(CONFIG)!r}\n'
+        'train_dataloader = dict(dataset=dict(\n'
+        "    holdout=dict(fraction=0.25, seed=0, part='train')))\n")
+    proc = run_tool('tools/train.py', leaf, '--work-dir', tmp_path / 'a',
+                    '--cfg-options', *arm_options(tiny_root),
+                    'custom_hooks.0.value_on=held_out')
+    log = proc.stdout + proc.stderr
+    assert ('ARM valuation after epoch 1 on 15 training samples (held-out '
+            'part of the training split)') in log
+    ckpt = torch.load(tmp_path / 'a' / 'epoch_2.pth', weights_only=False)
+    assert len(ckpt['arm_hook']['valued_at']) == 45
+    bad = run_tool('tools/train.py', CONFIG, '--work-dir', tmp_path / 'b',
+                   '--cfg-options', *arm_options(tiny_root),
+                   'custom_hooks.0.value_on=held_out', check=False)
+    assert bad.returncode != 0
+    assert 'holdout=dict(fraction=0.1' in bad.stdout + bad.stderr

@@ -214,3 +214,32 @@ def test_av_clip_dataset_gives_every_sample_its_clip_shape(tmp_path):
             DATASETS.build(dict(type='AVClipDataset', ann_file=str(ann),
                                 data_root=str(tmp_path),
                                 metainfo=dict(classes=['x']), **bad))
+
+
+def test_holdout_parts_are_disjoint_seeded_and_cover_the_split(root):
+    from armlab.datasets.multimodal_dataset import holdout_indices
+    items = [_sample(root, f's{i}', i % 3) for i in range(20)]
+    _write_json(root, items)
+
+    def ids(**holdout):
+        ds = MultimodalDataset('annotations/train.json', data_root=root,
+                               holdout=holdout)
+        return [ds.get_data_info(i)['sample_id'] for i in range(len(ds))]
+
+    train = ids(fraction=0.25, seed=3, part='train')
+    held = ids(fraction=0.25, seed=3, part='held_out')
+    assert len(held) == 5 and len(train) == 15
+    assert set(train) | set(held) == {f's{i}' for i in range(20)}
+    assert not set(train) & set(held)
+    assert held == ids(fraction=0.25, seed=3, part='held_out')
+    assert held != ids(fraction=0.25, seed=4, part='held_out')
+    # File order within a part; positions are the new sample indices.
+    assert train == sorted(train, key=lambda s: int(s[1:]))
+    assert holdout_indices(20, 0.25, 3, 'held_out') == sorted(
+        int(s[1:]) for s in held)
+    for bad, match in ((dict(fraction=1.0), 'fraction'),
+                       (dict(fraction=0.1, part='test'), 'part'),
+                       (dict(fraction=0.1, folds=2), 'unknown')):
+        with pytest.raises((ValueError, KeyError), match=match):
+            MultimodalDataset('annotations/train.json', data_root=root,
+                              holdout=bad)
