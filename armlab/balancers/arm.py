@@ -23,7 +23,6 @@ per epoch in :class:`ARMHook` with the test-time pipeline (pointwise Shapley
 values, MI and CMI per sample, plus plug-in MI and CMI of the masked heads'
 predictions). Prediction never reads labels or the learning-signal weights.
 """
-import copy
 from typing import Dict, Optional
 
 import numpy as np
@@ -32,7 +31,8 @@ import torch.nn.functional as F
 from mmengine.dist import all_gather_object
 from mmengine.runner import Runner
 
-from armlab.datasets.train_eval import train_eval_loader_cfg
+from armlab.datasets.train_eval import (held_out_loader_cfg,
+                                        train_eval_loader_cfg)
 from armlab.evaluation.training_valuation import TrainingSetValuation
 from armlab.evaluation.valuation import (modality_information,
                                          pointwise_contributions)
@@ -607,15 +607,8 @@ class ARMHook(SamplingPlanHook):
         if self._held_out is None:
             cfg = self._valuation.dataloader_cfg
             cfg = train_eval_loader_cfg(runner.cfg, key=cfg) \
-                if isinstance(cfg, str) else copy.deepcopy(cfg)
-            holdout = cfg['dataset'].get('holdout')
-            if not holdout:
-                raise ValueError(
-                    "ARMHook value_on='held_out' needs a held-out part: set "
-                    'train_dataloader.dataset.holdout=dict(fraction=0.1, '
-                    "part='train') (the valuation loader derived from it "
-                    'then reads the other part)')
-            cfg['dataset']['holdout'] = dict(holdout, part='held_out')
+                if isinstance(cfg, str) else cfg
+            cfg = held_out_loader_cfg(cfg, "ARMHook value_on='held_out'")
             self._held_out = TrainingSetValuation(
                 cfg, owner='ARMHook (held-out part)')
         return self._held_out

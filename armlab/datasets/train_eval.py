@@ -52,3 +52,26 @@ def train_eval_loader_cfg(cfg, key: str = TRAIN_EVAL_KEY) -> dict:
     # The valuation keeps its own persistent loader; this one is built once.
     loader['persistent_workers'] = False
     return loader
+
+
+def held_out_loader_cfg(loader: dict, owner: str) -> dict:
+    """The held-out part of the training split: ``loader`` (a loader of the
+    train split, usually :func:`train_eval_loader_cfg`'s) with its dataset's
+    ``holdout.part`` switched to ``'held_out'``.
+
+    Methods that measure something on training data the model never fits
+    (ARM's held-out valuation, G-Blending's overfitting estimate) read it.
+
+    Raises:
+        ValueError: The train dataset has no ``holdout``: naming the key to
+            set, since without it there is no held-out part to read.
+    """
+    loader = copy.deepcopy(loader)
+    holdout = loader['dataset'].get('holdout')
+    if not holdout:
+        raise ValueError(
+            f'{owner} needs a held-out part of the training split: set '
+            "train_dataloader.dataset.holdout=dict(fraction=0.1, part='train')"
+            ' (the loaders derived from it then read the other part)')
+    loader['dataset']['holdout'] = dict(holdout, part='held_out')
+    return loader
