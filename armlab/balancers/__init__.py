@@ -1,7 +1,7 @@
 # Each method registers its balancer (and hook) on import.
 from . import (agm, amst, diagnose_relearn, gblend, greedy,  # noqa: F401
                inforeg, lfm, mla, mmpareto, modality_valuation, ogm_ge,
-               opm, pmr, umt, unimodal_ensemble)
+               opm, pmr, reconboost, umt, unimodal_ensemble)
 from .arm import ARMBalancer, ARMHook
 from .base import Balancer
 

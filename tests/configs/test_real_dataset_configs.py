@@ -34,7 +34,8 @@ DATASETS = {
 }
 METHOD_DIRS = ('arm', 'agm', 'amst', 'diagnose_relearn', 'gblend', 'greedy',
                'inforeg', 'lfm', 'mla', 'mmcosine', 'mmpareto',
-               'modality_valuation', 'ogm_ge', 'opm', 'pmr', 'umt', 'unimodal')
+               'modality_valuation', 'ogm_ge', 'opm', 'pmr', 'reconboost', 'umt',
+               'unimodal')
 #: Words that name a modality in some dataset or paper: any of them in a
 #: balancer / fusion / hook setting must be one of the model's encoders.
 MODALITY_WORDS = {'audio', 'visual', 'text', 'image', 'video', 'vision',

@@ -1,4 +1,4 @@
-from . import evidential, shared_head  # noqa: F401  (register)
+from . import boosted_ensemble, evidential, shared_head  # noqa: F401
 from .base import BaseFusion
 from .concat import ConcatFusion
 from .cosine import CosineFusion
