@@ -1,7 +1,8 @@
 # Each method registers its balancer (and hook) on import.
-from . import (agm, amst, diagnose_relearn, gblend, greedy,  # noqa: F401
-               inforeg, lfm, mla, mmpareto, modality_valuation, ogm_ge,
-               opm, pmr, reconboost, umt, unimodal_ensemble)
+from . import (agm, amst, cml, diagnose_relearn, gblend,  # noqa: F401
+               greedy, inforeg, lfm, mbsd, mla, mmpareto,
+               modality_valuation, ogm_ge, opm, pmr, reconboost, umt,
+               unimodal_ensemble)
 from .arm import ARMBalancer, ARMHook
 from .base import Balancer
 

@@ -32,8 +32,8 @@ DATASETS = {
     'food101': 'Food-101',
     'iemocap': 'IEMOCAP',
 }
-METHOD_DIRS = ('arm', 'agm', 'amst', 'diagnose_relearn', 'gblend', 'greedy',
-               'inforeg', 'lfm', 'mla', 'mmcosine', 'mmpareto',
+METHOD_DIRS = ('arm', 'agm', 'amst', 'cml', 'diagnose_relearn', 'gblend',
+               'greedy', 'inforeg', 'lfm', 'mbsd', 'mla', 'mmcosine', 'mmpareto',
                'modality_valuation', 'ogm_ge', 'opm', 'pmr', 'reconboost', 'umt',
                'unimodal')
 #: Words that name a modality in some dataset or paper: any of them in a
@@ -241,6 +241,11 @@ def test_the_reasons_for_missing_configs_are_the_code_refusals():
         MODELS.build(joint_model('food101', **mmtm))
     with pytest.raises(ValueError, match='exactly two modalities'):
         MODELS.build(joint_model('iemocap', **mmtm))
+    # MBSD distils between two modalities: IEMOCAP has three.
+    model = MODELS.build(joint_model('iemocap',
+                                     balancer=dict(type='MBSDBalancer')))
+    with pytest.raises(ValueError, match='exactly two modalities'):
+        model.balancer.losses(model, {}, None, [], {})
     # OGM-GE modulates conv kernels: the text and feature encoders have none.
     for ds in ('food101', 'iemocap'):
         for m, enc in joint_model(ds)['encoders'].items():

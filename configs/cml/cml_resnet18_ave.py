@@ -1,0 +1,5 @@
+# CML on AVE, on its joint config's encoders and schedule; see
+# configs/cml/README.md.
+_base_ = ['../joint/joint_concat_resnet18_ave.py',
+          '../_base_/methods/cml.py']
+model = _base_.cml_model

@@ -1,0 +1,5 @@
+# CML on UCF-51, on its joint config's encoders and schedule; see
+# configs/cml/README.md.
+_base_ = ['../joint/joint_concat_resnet18_ucf51.py',
+          '../_base_/methods/cml.py']
+model = _base_.cml_model

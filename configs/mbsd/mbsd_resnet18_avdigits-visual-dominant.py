@@ -1,0 +1,5 @@
+# MBSD on AV-Digits with the 'visual-dominant' preset.
+_base_ = './mbsd_resnet18_avdigits.py'
+train_dataloader = dict(dataset=dict(preset='visual-dominant'))
+val_dataloader = dict(dataset=dict(preset='visual-dominant'))
+test_dataloader = dict(dataset=dict(preset='visual-dominant'))

@@ -1,0 +1,5 @@
+# MBSD on VGGSound, on its joint config's encoders and schedule; see
+# configs/mbsd/README.md.
+_base_ = ['../joint/joint_concat_resnet18_vggsound.py',
+          '../_base_/methods/mbsd.py']
+model = _base_.mbsd_model
