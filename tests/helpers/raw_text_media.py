@@ -174,3 +174,43 @@ def run_script(script: str, *args) -> Tuple[int, str]:
     finally:
         sys.argv = argv
     return code, out.getvalue()
+
+
+#: MVSA sentiments standing in for AV-Digits classes 0, 1, 2.
+MVSA_CLASSES = ('negative', 'neutral', 'positive')
+_MVSA_WORDS = {'negative': 'awful sad', 'neutral': 'today plain',
+               'positive': 'great happy'}
+
+
+def make_raw_mvsa(tiny_root: Path, raw: Path, per_class: int = 8,
+                  annotators: int = 1) -> Path:
+    """MVSA layout: data/<id>.jpg, data/<id>.txt and labelResultAll.txt.
+
+    Sample ids run 1, 2, ...; every pair's labels agree with its class
+    except two that the cleaning rule must treat: id 1 (text positive,
+    image negative: dropped) and id 2 (text neutral, image positive:
+    positive). With three annotators the third disagrees on every pair.
+    """
+    frames = _digit_frames(tiny_root, 'train')
+    (raw / 'data').mkdir(parents=True, exist_ok=True)
+    header = 'ID\t' + '\t'.join(['text,image'] * annotators)
+    lines, sample_id = [header], 0
+    for i in range(per_class):
+        for digit, label in enumerate(MVSA_CLASSES):
+            sample_id += 1
+            shutil.copyfile(frames[digit][i % len(frames[digit])],
+                            raw / 'data' / f'{sample_id}.jpg')
+            (raw / 'data' / f'{sample_id}.txt').write_bytes(
+                f'RT @user: {_MVSA_WORDS[label]} day #{i}'.encode('utf-8'))
+            pair = f'{label},{label}'
+            if sample_id == 1:
+                pair = 'positive,negative'
+            elif sample_id == 2:
+                pair = 'neutral,positive'
+            votes = [pair] * annotators
+            if annotators == 3:
+                votes[2] = 'negative,negative' if label != 'negative' \
+                    else 'positive,positive'
+            lines.append(f'{sample_id}\t' + '\t'.join(votes))
+    (raw / 'labelResultAll.txt').write_text('\n'.join(lines) + '\n')
+    return raw

@@ -33,6 +33,7 @@ from typing import Dict, List
 
 from armlab.datasets.preparation import (carve_validation, check_disjoint,
                                          write_annotations)
+from armlab.datasets.preparation.links import link_raw_folder
 from armlab.datasets.text import build_vocab_file, text_path, write_texts
 
 TOOL = 'tools/data/prepare_food101.py'
@@ -120,21 +121,6 @@ def collect(raw: str, split: str, skip_missing: bool):
     return samples, missing
 
 
-def link_images(raw: str, out: str) -> None:
-    """Make ``OUT/images`` point at the raw images (no copy)."""
-    src, dst = osp.abspath(osp.join(raw, 'images')), osp.join(out, 'images')
-    if osp.abspath(raw) == osp.abspath(out):
-        return
-    if osp.islink(dst):
-        if osp.realpath(dst) == osp.realpath(src):
-            return
-        os.remove(dst)
-    elif osp.exists(dst):
-        raise FileExistsError(f'{dst} exists and is not a link to {src}; '
-                              f'remove it or choose another --out')
-    os.symlink(src, dst, target_is_directory=True)
-
-
 def main() -> None:
     args = parse_args()
     if not osp.isdir(osp.join(args.raw, 'images')):
@@ -164,7 +150,7 @@ def main() -> None:
                     for k, v in splits.items()})
 
     os.makedirs(args.out, exist_ok=True)
-    link_images(args.raw, args.out)
+    link_raw_folder(args.raw, args.out, 'images')
     vocab = build_vocab_file((s['text'] for s in splits['train']),
                              osp.join(args.out, 'vocab.json'),
                              min_freq=args.min_freq, max_size=args.max_vocab)
