@@ -19,7 +19,7 @@ NUM_CLASSES = {'cremad': 6, 'kinetics_sounds': 31, 'ave': 28, 'vggsound': 309,
                'ucf51': 51, 'food101': 101, 'iemocap': 6, 'mosi': 3,
                'mosi-unaligned': 3, 'mosei': 3, 'mosei-unaligned': 3,
                'mosi-regression': 1, 'mosei-regression': 1, 'mvsa-single': 3,
-               'mvsa-multiple': 3}
+               'mvsa-multiple': 3, 'urfunny': 2}
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
