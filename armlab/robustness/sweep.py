@@ -156,6 +156,16 @@ def _index(pipeline: Sequence[dict], type_name: str,
     return None
 
 
+def pack_index(pipeline: Sequence[dict]) -> Optional[int]:
+    """Position of the packing step (images / spectrograms / tokens, or
+    feature sequences)."""
+    for name in ('PackMultimodalInputs', 'PackFeatureInputs'):
+        i = _index(pipeline, name)
+        if i is not None:
+            return i
+    return None
+
+
 def insertion_index(pipeline: Sequence[dict], where: str,
                     modality: Optional[str] = None) -> int:
     """Where a robustness transform goes: ``'pack'`` (before
@@ -170,10 +180,11 @@ def insertion_index(pipeline: Sequence[dict], where: str,
                          'and go before its tokenizer (Tokenize / '
                          'PretrainedTokenize), which the pipeline lacks')
     if where == 'pack':
-        i = _index(pipeline, 'PackMultimodalInputs')
+        i = pack_index(pipeline)
         if i is None:
             raise ValueError('the test pipeline has no PackMultimodalInputs '
-                             'to insert the robustness transform before')
+                             '(or PackFeatureInputs) to insert the '
+                             'robustness transform before')
         return i
     i = _index(pipeline, 'AudioSpectrogram', modality)
     if i is None:
@@ -233,8 +244,12 @@ def with_transform(loader_cfg: dict, transform: dict, where: str,
         loader_cfg['dataset']['on_batch'] = False
     pipeline = list(loader_cfg['dataset']['pipeline'])
     i = insertion_index(pipeline, where, modality)
+    j = pack_index(pipeline)
+    if j is not None and _type_name(transform) == 'MissingModality' and \
+            _type_name(pipeline[j]) == 'PackFeatureInputs':
+        transform = dict(transform, feature_modalities=tuple(
+            pipeline[j].get('feature_modalities', ('audio', 'visual'))))
     if transform.get('inform_model'):
-        j = _index(pipeline, 'PackMultimodalInputs')
         pack = dict(pipeline[j])
         keys = tuple(pack.get('meta_keys', ('sample_id', 'sample_idx',
                                             'skipped_samples')))

@@ -109,6 +109,9 @@ class MissingModality(BaseTransform):
         special_ids: Token ids never dropped (armlab's vocabulary: (2, 3)
             for [CLS], [SEP]); None protects the first and last valid
             positions (BERT's [CLS] ... [SEP]).
+        feature_modalities: Modalities given as (T, D) feature sequences
+            (``PackFeatureInputs``): a unit is a row, and all-zero rows are
+            padding, never dropped (the sweep fills this from the pipeline).
     """
 
     def __init__(self,
@@ -125,7 +128,8 @@ class MissingModality(BaseTransform):
                  inform_model: bool = False,
                  time_base: str = 'visual',
                  pad_id: int = 0,
-                 special_ids: Optional[Sequence[int]] = None) -> None:
+                 special_ids: Optional[Sequence[int]] = None,
+                 feature_modalities: Sequence[str] = ()) -> None:
         if protocol not in M.PROTOCOLS:
             raise ValueError(f'MissingModality: unknown protocol '
                              f'{protocol!r}; choose one of {M.PROTOCOLS}')
@@ -191,6 +195,8 @@ class MissingModality(BaseTransform):
         self.time_base = time_base
         self.pad_id = pad_id
         self.special_ids = None if special_ids is None else tuple(special_ids)
+        self.feature_modalities = (feature_modalities, ) if isinstance(
+            feature_modalities, str) else tuple(feature_modalities)
 
     # -- draws ------------------------------------------------------------
     def _rng_factory(self, results: dict):
@@ -224,11 +230,12 @@ class MissingModality(BaseTransform):
                 f'inputs: put the transform after the front-end')
         return x
 
-    @staticmethod
-    def _unit_axis(x: np.ndarray) -> int:
-        # (F, T) spectrogram: time columns; (T, H, W, C) clip and 1-D tokens:
-        # the first axis.
-        return x.ndim - 1 if x.ndim == 2 else 0
+    def _unit_axis(self, x: np.ndarray, modality: str) -> int:
+        # (F, T) spectrogram: time columns; (T, D) feature sequence, (T, H,
+        # W, C) clip and 1-D tokens: the first axis.
+        if x.ndim == 2 and modality not in self.feature_modalities:
+            return x.ndim - 1
+        return 0
 
     def _whole_missing(self, rng_for) -> Dict[str, bool]:
         """RMM / SMM: modality -> missing as a whole."""
@@ -241,7 +248,8 @@ class MissingModality(BaseTransform):
         """Modality -> bool per unit (True = missing)."""
         rng_for = self._rng_factory(results)
         arrays = {m: self._array(results, m) for m in self.modalities}
-        units = {m: x.shape[self._unit_axis(x)] for m, x in arrays.items()}
+        units = {m: x.shape[self._unit_axis(x, m)]
+                 for m, x in arrays.items()}
         if self.protocol in WHOLE_MODALITY:
             whole = self._whole_missing(rng_for)
             return {m: np.full(units[m], whole[m])
@@ -273,7 +281,9 @@ class MissingModality(BaseTransform):
             return M.token_valid_units(x, self.pad_id,
                                        results.get(f'{modality}_length'),
                                        self.special_ids)
-        return np.ones(x.shape[self._unit_axis(x)], bool)
+        if modality in self.feature_modalities and x.ndim == 2:
+            return (x != 0).any(-1)  # zero rows are padding
+        return np.ones(x.shape[self._unit_axis(x, modality)], bool)
 
     # -- fills ------------------------------------------------------------
     def _fill_array(self, modality: str) -> np.ndarray:
@@ -285,7 +295,7 @@ class MissingModality(BaseTransform):
 
     def _filled(self, x: np.ndarray, missing: np.ndarray, modality: str,
                 results: dict) -> np.ndarray:
-        axis = self._unit_axis(x)
+        axis = self._unit_axis(x, modality)
         fill = self.fills[modality]
         if fill.startswith('token:'):
             value = np.asarray(int(fill[len('token:'):]), x.dtype)

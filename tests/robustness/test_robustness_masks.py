@@ -223,3 +223,28 @@ def test_bad_settings_name_the_culprit():
     with pytest.raises(ValueError, match='shape'):
         MissingModality('RMFM', rate=1.0, modalities='audio', fill='mean',
                         fill_arrays=dict(audio=np.zeros(3)))(sample(6, 4))
+
+
+def test_feature_sequences_drop_rows_and_keep_padding():
+    """(T, D) feature inputs (PackFeatureInputs): a unit is a row; the
+    all-zero padding rows are never counted or changed."""
+    feats = np.ones((10, 4), np.float32)
+    feats[7:] = 0  # three padding rows
+    results = dict(sample_id='s0', audio=feats.copy(), visual=feats.copy())
+    out = MissingModality('RMFM', rate=1.0, modalities=('audio', 'visual'),
+                          feature_modalities=('audio', 'visual'),
+                          inform_model=True)(results)
+    assert (out['audio'] == 0).all() and out['audio'].shape == (10, 4)
+    assert out['missing_mask']['audio'].tolist() == [True] * 7 + [False] * 3
+    half = MissingModality('TMFM', rate=0.5, modalities=('audio', 'visual'),
+                           feature_modalities=('audio', 'visual'))(
+        dict(sample_id='s1', audio=np.ones((400, 4), np.float32),
+             visual=np.ones((400, 4), np.float32)))
+    rows = (half['audio'] == 0).all(1)
+    assert np.array_equal(rows, (half['visual'] == 0).all(1))  # shared steps
+    assert 120 < rows.sum() < 280
+    # Read as an (F, T) spectrogram instead, the units are the 4 columns.
+    spec = MissingModality('RMFM', rate=1.0, modalities=('audio', ),
+                           inform_model=True)(
+        dict(sample_id='s0', audio=np.ones((10, 4), np.float32)))
+    assert spec['missing_mask']['audio'].shape == (4, )

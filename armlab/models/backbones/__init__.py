@@ -1,4 +1,5 @@
-from . import sequence_encoder, text_encoder  # noqa: F401  (register)
+from . import (sequence_encoder, sequence_projector,  # noqa: F401
+               text_encoder)
 from .mlp import MLPEncoder
 from .resnet_encoders import FrameResNet, SpectrogramResNet
 

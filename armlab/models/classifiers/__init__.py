@@ -1,4 +1,4 @@
-from . import mmtm  # noqa: F401  (MMTMClassifier)
+from . import cross_modal_transformer, mmtm  # noqa: F401  (register)
 from .amst_full import AMSTFullClassifier
 from .multimodal import MultimodalClassifier
 from .regressor import MultimodalRegressor
