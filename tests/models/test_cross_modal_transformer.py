@@ -82,17 +82,40 @@ def test_positions_and_refusals():
         make_model().extract_feat(dict(inputs(), audio=torch.randn(4, 6, 4)))
 
 
-def test_mosi_config_trains_one_epoch(tmp_path):
-    pkl = make_sentiment_pickle(tmp_path / 'aligned_50.pkl')
-    out = tmp_path / 'mosi'
+@pytest.fixture(scope='module')
+def mosi(tmp_path_factory):
+    root = tmp_path_factory.mktemp('mosi_raw')
+    pkl = make_sentiment_pickle(root / 'aligned_50.pkl')
+    out = root / 'mosi'
     code, _ = run_script('tools/data/prepare_sentiment.py', '--dataset',
                          'mosi', '--pickle', pkl, '--out', out,
                          '--no-progress')
     assert code == 0
-    opts = [f'{name}.{key}' for name in ('train_dataloader', 'val_dataloader',
+    return out
+
+
+def loader_options(out):
+    return [f'{name}.{key}' for name in ('train_dataloader', 'val_dataloader',
                                          'test_dataloader')
             for key in (f'dataset.data_root={out}', 'batch_size=4',
                         'num_workers=0', 'persistent_workers=False')]
+
+
+@pytest.mark.filterwarnings('ignore:modality_information')  # 9 samples
+@pytest.mark.parametrize('config', ['arm_mult_sequence_mosi',
+                                    'arm_concat_sequence_mosi'])
+def test_arm_trains_on_mosi(mosi, tmp_path, config):
+    train_in_process(REPO / 'configs' / 'arm' / f'{config}.py', tmp_path,
+                     '--cfg-options', *loader_options(mosi),
+                     'train_cfg.max_epochs=2', 'custom_hooks.0.warmup_epochs=1',
+                     'default_hooks.logger.interval=1')
+    log = next(tmp_path.glob('*/*.log')).read_text()
+    assert 'ARM valuation after epoch 1 on' in log  # warm-up 1 of 2
+    assert (tmp_path / 'epoch_2.pth').is_file()
+
+
+def test_mosi_config_trains_one_epoch(mosi, tmp_path):
+    opts = loader_options(mosi)
     train_in_process(REPO / 'configs' / 'joint' / 'joint_mult_sequence_mosi.py',
                      tmp_path / 'work', '--cfg-options', *opts,
                      'train_cfg.max_epochs=1',
