@@ -9,6 +9,7 @@ from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
 from conftest import REPO, tiny_options, train_in_process
+from helpers.parameter_changes import changed, snapshot
 
 from armlab.balancers.reconboost import reconcile_weights
 from armlab.models import MultimodalClassifier
@@ -44,15 +45,6 @@ def batch(n=16, modalities=MODS):
     y = torch.arange(n) % K
     return dict(inputs={m: torch.randn(n, K) for m in modalities},
                 data_samples=[DataSample().set_gt_label(int(v)) for v in y])
-
-
-def snapshot(module):
-    return {k: v.detach().clone() for k, v in module.named_parameters()}
-
-
-def changed(before, module):
-    return {k for k, v in module.named_parameters()
-            if not torch.equal(before[k], v.detach())}
 
 
 def test_ensemble_is_the_boosted_sum_and_drops_absent_learners():

@@ -32,7 +32,7 @@ DATASETS = {
     'food101': 'Food-101',
     'iemocap': 'IEMOCAP',
 }
-METHOD_DIRS = ('arm', 'agm', 'amst', 'cml', 'diagnose_relearn', 'gblend',
+METHOD_DIRS = ('arm', 'agm', 'amst', 'cml', 'diagnose_relearn', 'dimml', 'gblend',
                'greedy', 'inforeg', 'lfm', 'mbsd', 'mla', 'mmcosine', 'mmpareto',
                'modality_valuation', 'ogm_ge', 'opm', 'pmr', 'reconboost', 'umt',
                'unimodal')
@@ -41,7 +41,8 @@ METHOD_DIRS = ('arm', 'agm', 'amst', 'cml', 'diagnose_relearn', 'gblend',
 MODALITY_WORDS = {'audio', 'visual', 'text', 'image', 'video', 'vision',
                   'rgb', 'flow', 'sound', 'language', 'acoustic'}
 #: Keys of balancer / hook settings that count epochs.
-EPOCH_KEYS = ('start_epoch', 'end_epoch', 'warmup_epochs', 'interval')
+EPOCH_KEYS = ('start_epoch', 'end_epoch', 'warmup_epochs', 'interval',
+              'duc_epoch', 'fusion_epoch')
 
 
 def dataset_of(path: Path):

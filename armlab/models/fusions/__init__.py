@@ -1,4 +1,5 @@
-from . import boosted_ensemble, evidential, shared_head  # noqa: F401
+from . import (boosted_ensemble, detached_interactive,  # noqa: F401
+               evidential, shared_head)
 from .base import BaseFusion
 from .concat import ConcatFusion
 from .cosine import CosineFusion

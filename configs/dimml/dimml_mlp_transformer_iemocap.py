@@ -1,0 +1,11 @@
+# DI-MML on IEMOCAP (audio + visual + text features, all 128-d), on the BB
+# schedule of its joint config (30 epochs): L_DUC from epoch 4, fusion stage
+# from 26. With three modalities, D_m^only excludes the dimensions of both
+# others, and each of them is pulled towards m on it. See
+# configs/dimml/README.md.
+_base_ = ['../joint/joint_concat_mlp_transformer_iemocap.py',
+          '../_base_/methods/dimml.py']
+model = dict(_base_.dimml_model,
+             balancer=dict(_base_.dimml_model.balancer, duc_epoch=4,
+                           fusion_epoch=26))
+custom_hooks = _base_.dimml_custom_hooks
