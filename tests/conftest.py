@@ -48,6 +48,16 @@ def tiny_root(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture
+def hub():
+    """The current message hub, for tests that set the epoch a balancer
+    reads; the epoch is reset to 0 afterwards."""
+    from mmengine.logging import MessageHub
+    hub = MessageHub.get_current_instance()
+    yield hub
+    hub.update_info('epoch', 0)
+
+
 def load_tool(path):
     """The tool script at ``path`` (relative to the repository root, or
     absolute) as a module, to call its functions in this process: one import

@@ -27,7 +27,6 @@ from typing import Dict, Optional
 
 import torch
 import torch.nn.functional as F
-from mmengine.dist import all_reduce, get_world_size
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
@@ -200,8 +199,9 @@ class DIMMLHook(Hook):
     """Finds D_m^only before ``duc_epoch`` and opens the fusion stage.
 
     The dimension pass runs the model in eval mode without gradient over the
-    training split read with the test pipeline (``dataloader``), once: a
-    resumed run whose checkpoint holds the dimensions does not redo it.
+    training split read with the test pipeline (``dataloader``), through
+    the epoch-level hooks' one pass (:class:`TrainingSetValuation`), once:
+    a resumed run whose checkpoint holds the dimensions does not redo it.
 
     Args:
         dataloader: The train split with the test pipeline: its config, or
@@ -242,35 +242,17 @@ class DIMMLHook(Hook):
                 f'DI-MML: fusion stage from epoch {epoch}; encoders frozen, '
                 'the fusion head trains and votes')
 
-    @torch.no_grad()
     def find_dims(self, runner: Runner, model) -> None:
+        """D_m^only from the features of the whole training split (every
+        rank gets them all, so every rank finds the same dimensions)."""
         self._valuation.build(runner)
-        loader = self._valuation.subset_loader()
-        was_training = model.training
-        model.eval()
-        feats: Dict[str, list] = {m: [] for m in model.modalities}
-        labels = []
-        try:
-            for batch in loader:
-                data = model.data_preprocessor(batch, False)
-                out = model.extract_feat(data['inputs'])
-                for m in model.modalities:
-                    feats[m].append(out[m].float())
-                labels.append(Balancer.labels(data['data_samples']))
-        finally:
-            model.train(was_training)
+        feats, labels = self._valuation.features(model)
         device = model.modality_weights.device
-        y = torch.cat(labels).to(device)
-        accuracy = {}
-        for m in model.modalities:
-            correct = per_dimension_ncm_accuracy(
-                torch.cat(feats[m]).to(device), y, model.num_classes)
-            count = torch.tensor(float(y.numel()), device=device)
-            correct = correct * count
-            if get_world_size() > 1:  # ranks hold disjoint shards
-                all_reduce(correct, op='sum')
-                all_reduce(count, op='sum')
-            accuracy[m] = correct / count
+        y = torch.from_numpy(labels).to(device)
+        accuracy = {
+            m: per_dimension_ncm_accuracy(torch.from_numpy(feats[m]).to(
+                device), y, model.num_classes)
+            for m in model.modalities}
         only = discriminative_dims(accuracy)
         model.balancer.set_only_dims(model.modalities, only)
         sizes = {m: int(v.sum()) for m, v in only.items()}

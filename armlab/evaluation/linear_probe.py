@@ -51,17 +51,12 @@ def probe_modalities(train: Mapping[str, np.ndarray], train_labels: np.ndarray,
 
 def extract_features(model, loader) -> tuple:
     """Features of every sample of ``loader`` (eval mode, no gradient),
-    through the same pass as the epoch-level valuation hooks.
+    through the same pass as the epoch-level valuation hooks
+    (:meth:`TrainingSetValuation.features`).
 
     Returns:
         tuple: modality -> (N, D) float array in sample order, labels (N,).
     """
     valuation = TrainingSetValuation(owner='linear probe')
     valuation.loader = loader
-    rows = valuation.run(model, lambda feats, labels, samples: [
-        ({m: h[i].float().cpu().numpy() for m, h in feats.items()},
-         int(labels[i])) for i in range(len(samples))])
-    rows.sort(key=lambda r: r[0])
-    feats = {m: np.stack([r[1][0][m] for r in rows])
-             for m in model.modalities}
-    return feats, np.array([r[1][1] for r in rows])
+    return valuation.features(model)

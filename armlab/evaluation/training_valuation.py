@@ -153,3 +153,19 @@ class TrainingSetValuation:
         finally:
             model.train(was_training)
         return [r for part in all_gather_object(rows) for r in part]
+
+    def features(self, model, indices: Optional[Sequence[int]] = None
+                 ) -> Tuple[Dict[str, np.ndarray], np.ndarray]:
+        """Every chosen sample's features and label, gathered from all ranks.
+
+        Returns:
+            tuple: modality -> (N, D) float array in sample order, labels
+            (N,).
+        """
+        rows = self.run(model, lambda feats, labels, samples: [
+            ({m: h[i].float().cpu().numpy() for m, h in feats.items()},
+             int(labels[i])) for i in range(len(samples))], indices)
+        rows.sort(key=lambda r: r[0])
+        feats = {m: np.stack([r[1][0][m] for r in rows])
+                 for m in model.modalities}
+        return feats, np.array([r[1][1] for r in rows])

@@ -5,7 +5,5 @@
 # configs/dimml/README.md.
 _base_ = ['../joint/joint_concat_mlp_transformer_iemocap.py',
           '../_base_/methods/dimml.py']
-model = dict(_base_.dimml_model,
-             balancer=dict(_base_.dimml_model.balancer, duc_epoch=4,
-                           fusion_epoch=26))
+model = _base_.dimml_bb_model
 custom_hooks = _base_.dimml_custom_hooks

@@ -2,7 +2,5 @@
 # settings as on the embedded variant (dimml_resnet18_avdigits.py).
 _base_ = ['../joint/joint_concat_resnet18_avdigits-mnist-fsdd.py',
           '../_base_/methods/dimml.py']
-model = dict(_base_.dimml_model,
-             balancer=dict(_base_.dimml_model.balancer, duc_epoch=1,
-                           fusion_epoch=6))
+model = _base_.dimml_avdigits_model
 custom_hooks = _base_.dimml_custom_hooks

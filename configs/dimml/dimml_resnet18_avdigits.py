@@ -1,11 +1,8 @@
 # DI-MML on AV-Digits (audio-dominant preset, embedded build), width-16
 # ResNet-18s, on the 8-epoch schedule: L_DUC from epoch 1, the fusion stage
-# in the last two epochs (two, not the scaled one: the one-cycle learning
-# rate is nearly spent by then). CREMA-D's tau 50 and tau_2 1. See
-# configs/dimml/README.md.
+# in the last two (configs/_base_/methods/dimml.py). CREMA-D's tau 50 and
+# tau_2 1. See configs/dimml/README.md.
 _base_ = ['../joint/joint_concat_resnet18_avdigits.py',
           '../_base_/methods/dimml.py']
-model = dict(_base_.dimml_model,
-             balancer=dict(_base_.dimml_model.balancer, duc_epoch=1,
-                           fusion_epoch=6))
+model = _base_.dimml_avdigits_model
 custom_hooks = _base_.dimml_custom_hooks

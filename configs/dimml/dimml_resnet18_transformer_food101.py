@@ -5,8 +5,6 @@
 # configs/dimml/README.md.
 _base_ = ['../joint/joint_concat_resnet18_transformer_food101.py',
           '../_base_/methods/dimml.py']
-model = dict(_base_.dimml_model,
-             encoders=dict(text=dict(embed_dims=512, feedforward_channels=1024)),
-             balancer=dict(_base_.dimml_model.balancer, duc_epoch=4,
-                           fusion_epoch=26))
+model = dict(_base_.dimml_bb_model,
+             encoders=dict(text=dict(embed_dims=512, feedforward_channels=1024)))
 custom_hooks = _base_.dimml_custom_hooks

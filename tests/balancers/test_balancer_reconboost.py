@@ -4,7 +4,6 @@ through tools/train.py."""
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
@@ -18,13 +17,6 @@ from armlab.utils.scalars import load_scalars
 CONFIG = REPO / 'configs' / 'reconboost' / 'reconboost_resnet18_avdigits.py'
 K = 4
 MODS = ('audio', 'visual')
-
-
-@pytest.fixture
-def hub():
-    hub = MessageHub.get_current_instance()
-    yield hub
-    hub.update_info('epoch', 0)
 
 
 def make_model(modalities=MODS, **balancer):

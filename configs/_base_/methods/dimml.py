@@ -27,3 +27,12 @@ dimml_model = dict(
     # The unimodal heads are the masked predictions: no probe heads.
     aux_heads=False)
 dimml_custom_hooks = [dict(type='DIMMLHook')]
+# The same epochs scaled to the BB schedule's 30 (Food-101, IEMOCAP) and to
+# AV-Digits' 8; on AV-Digits the fusion stage takes the last two epochs, not
+# the scaled one, because the one-cycle learning rate is nearly spent by then.
+dimml_bb_model = dict(
+    dimml_model,
+    balancer=dict(dimml_model['balancer'], duc_epoch=4, fusion_epoch=26))
+dimml_avdigits_model = dict(
+    dimml_model,
+    balancer=dict(dimml_model['balancer'], duc_epoch=1, fusion_epoch=6))
