@@ -1,6 +1,6 @@
 # Each method registers its balancer (and hook) on import.
-from . import (agm, amst, cml, diagnose_relearn, dimml,  # noqa: F401
-               gblend, greedy, inforeg, lfm, mbsd, mla, mmpareto,
+from . import (agm, amco, amst, cml, diagnose_relearn,  # noqa: F401
+               dimml, gblend, greedy, inforeg, lfm, mbsd, mla, mmpareto,
                modality_valuation, ogm_ge, opm, pmr, reconboost, umt,
                unimodal_ensemble)
 from .arm import ARMBalancer, ARMHook

@@ -5,16 +5,20 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
-from mmpretrain.structures import DataSample
 
 from conftest import REPO, tiny_options, train_in_process
+from helpers.vector_batches import labelled_batch as batch
+from helpers.vector_batches import mlp_classifier, samples
 
 from armlab.balancers.cml import confidence, confidence_hinge
-from armlab.models import MultimodalClassifier
 from armlab.utils.scalars import load_scalars
 
 CONFIG = REPO / 'configs' / 'cml' / 'cml_resnet18_avdigits.py'
-K = 4
+K = 4  # the helpers' class count
+
+
+def make_model(modalities=('audio', 'visual'), **balancer):
+    return mlp_classifier(dict(dict(type='CMLBalancer'), **balancer), modalities)
 
 
 @pytest.fixture(autouse=True)
@@ -23,25 +27,6 @@ def hub():
     hub.update_info('epoch', 3)
     yield hub
     hub.update_info('epoch', 0)
-
-
-def make_model(modalities=('audio', 'visual'), **balancer):
-    torch.manual_seed(0)
-    return MultimodalClassifier(
-        encoders={m: dict(type='MLPEncoder', in_channels=K, out_channels=6,
-                          hidden_channels=(8, )) for m in modalities},
-        fusion=dict(type='ConcatFusion'), num_classes=K,
-        balancer=dict(dict(type='CMLBalancer'), **balancer),
-        data_preprocessor=dict(type='mmengine.BaseDataPreprocessor'))
-
-
-def batch(n=16, modalities=('audio', 'visual')):
-    torch.manual_seed(1)
-    return {m: torch.randn(n, K) for m in modalities}, torch.arange(n) % K
-
-
-def samples(labels):
-    return [DataSample().set_gt_label(int(v)) for v in labels]
 
 
 def val(t):

@@ -32,7 +32,7 @@ DATASETS = {
     'food101': 'Food-101',
     'iemocap': 'IEMOCAP',
 }
-METHOD_DIRS = ('arm', 'agm', 'amst', 'cml', 'diagnose_relearn', 'dimml', 'gblend',
+METHOD_DIRS = ('arm', 'agm', 'amco', 'amst', 'cml', 'diagnose_relearn', 'dimml', 'gblend',
                'greedy', 'inforeg', 'lfm', 'mbsd', 'mla', 'mmcosine', 'mmpareto',
                'modality_valuation', 'ogm_ge', 'opm', 'pmr', 'reconboost', 'umt',
                'unimodal')

@@ -1,5 +1,6 @@
 """Two vector modalities (audio 5-d, visual 3-d) on MLP encoders, and their
-batches: the tiny setting shared by the MLA and AMST tests."""
+batches: the tiny setting shared by the MLA and AMST tests; a classifier on
+K-d inputs and its batches for the per-sample loss tests."""
 import torch
 from mmpretrain.structures import DataSample
 
@@ -15,3 +16,33 @@ def vector_batch(b: int = 6, seed: int = 0) -> dict:
                             visual=torch.randn(b, 3, generator=g)),
                 data_samples=[DataSample().set_gt_label(i % K)
                               for i in range(b)])
+
+
+def mlp_classifier(balancer: dict, modalities=('audio', 'visual'),
+                   num_classes: int = K):
+    """A seeded concat classifier on ``num_classes``-d inputs per modality
+    (MLP encoders to 6-d): the model of the per-sample loss tests (CML,
+    MBSD, AMCo)."""
+    from armlab.models import MultimodalClassifier
+    torch.manual_seed(0)
+    return MultimodalClassifier(
+        encoders={m: dict(type='MLPEncoder', in_channels=num_classes,
+                          out_channels=6, hidden_channels=(8, ))
+                  for m in modalities},
+        fusion=dict(type='ConcatFusion'), num_classes=num_classes,
+        balancer=balancer,
+        data_preprocessor=dict(type='mmengine.BaseDataPreprocessor'))
+
+
+def labelled_batch(n: int = 16, modalities=('audio', 'visual'),
+                   num_classes: int = K):
+    """Seeded inputs for :func:`mlp_classifier` and labels cycling over the
+    classes."""
+    torch.manual_seed(1)
+    return ({m: torch.randn(n, num_classes) for m in modalities},
+            torch.arange(n) % num_classes)
+
+
+def samples(labels) -> list:
+    """Data samples carrying ``labels``."""
+    return [DataSample().set_gt_label(int(v)) for v in labels]

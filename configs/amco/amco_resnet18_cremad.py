@@ -1,0 +1,5 @@
+# AMCo on CREMA-D, on its joint config's encoders and schedule; see
+# configs/amco/README.md.
+_base_ = ['../joint/joint_concat_resnet18_cremad.py',
+          '../_base_/methods/amco.py']
+model = _base_.amco_model
