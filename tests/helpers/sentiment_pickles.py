@@ -82,3 +82,13 @@ def prepare_tiny_mosi(tmp_path):
                               '--no-progress')
     assert code == 0, stdout
     return root
+
+
+def loader_options(root, batch_size=4) -> list:
+    """--cfg-options that point a MOSI config's three loaders at ``root``
+    (a prepared tiny pickle), small batches in the main process."""
+    return [f'{name}.{key}' for name in ('train_dataloader', 'val_dataloader',
+                                         'test_dataloader')
+            for key in (f'dataset.data_root={root}',
+                        f'batch_size={batch_size}', 'num_workers=0',
+                        'persistent_workers=False')]

@@ -6,7 +6,7 @@ import torch
 
 from conftest import REPO, train_in_process
 from helpers.raw_text_media import run_script
-from helpers.sentiment_pickles import make_sentiment_pickle
+from helpers.sentiment_pickles import loader_options, make_sentiment_pickle
 
 from armlab.models import MultimodalClassifier  # noqa: F401 (registry)
 from armlab.models.backbones.sequence_projector import sinusoidal_positions
@@ -92,13 +92,6 @@ def mosi(tmp_path_factory):
                          '--no-progress')
     assert code == 0
     return out
-
-
-def loader_options(out):
-    return [f'{name}.{key}' for name in ('train_dataloader', 'val_dataloader',
-                                         'test_dataloader')
-            for key in (f'dataset.data_root={out}', 'batch_size=4',
-                        'num_workers=0', 'persistent_workers=False')]
 
 
 @pytest.mark.filterwarnings('ignore:modality_information')  # 9 samples

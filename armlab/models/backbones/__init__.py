@@ -1,5 +1,5 @@
-from . import (sequence_encoder, sequence_projector,  # noqa: F401
-               text_encoder)
+from . import (gru_sequence_encoder, sequence_encoder,  # noqa: F401
+               sequence_projector, text_encoder)
 from .mlp import MLPEncoder
 from .resnet_encoders import FrameResNet, SpectrogramResNet
 

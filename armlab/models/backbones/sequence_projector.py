@@ -32,6 +32,18 @@ def as_sequence(x: torch.Tensor, in_channels: int, owner: str
     return x
 
 
+def common_width(encoders: dict, modalities, owner: str) -> int:
+    """The one ``out_channels`` of the chosen encoders' configs, for models
+    that attend across modalities at one width."""
+    widths = {encoders[m].get('out_channels') for m in modalities}
+    if len(widths) != 1 or None in widths:
+        raise ValueError(
+            f'{owner} attends across modalities at one width: give every '
+            'encoder the same out_channels, got '
+            f'{ {m: encoders[m].get("out_channels") for m in modalities} }')
+    return widths.pop()
+
+
 def sinusoidal_positions(length: int, dims: int,
                          device=None) -> torch.Tensor:
     """(length, dims) sine / cosine positions of 'Attention is all you

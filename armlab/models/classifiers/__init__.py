@@ -1,4 +1,4 @@
-from . import cross_modal_transformer, mmtm  # noqa: F401  (register)
+from . import cider, cross_modal_transformer, mmtm  # noqa: F401  (register)
 from .amst_full import AMSTFullClassifier
 from .multimodal import MultimodalClassifier
 from .regressor import MultimodalRegressor

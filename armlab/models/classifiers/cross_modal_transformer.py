@@ -20,7 +20,8 @@ import torch
 from torch import nn
 
 from armlab.registry import MODELS
-from ..backbones.sequence_projector import as_sequence, padding_mask
+from ..backbones.sequence_projector import (as_sequence, common_width,
+                                            padding_mask)
 from .multimodal import MultimodalClassifier
 
 
@@ -76,16 +77,11 @@ class CrossModalTransformerClassifier(MultimodalClassifier):
                  self_layers: int = 1, num_heads: int = 4,
                  dropout: float = 0.1, modalities=None, **kwargs):
         chosen = modalities or tuple(encoders)
-        widths = {encoders[m].get('out_channels') for m in chosen}
-        if len(widths) != 1 or None in widths:
-            raise ValueError(
-                'CrossModalTransformerClassifier attends across modalities at '
-                'one width: give every encoder the same out_channels, got '
-                f'{ {m: encoders[m].get("out_channels") for m in chosen} }')
+        dims = common_width(encoders, chosen,
+                            'CrossModalTransformerClassifier')
         if len(chosen) < 2:
             raise ValueError('CrossModalTransformerClassifier needs two or '
                              f'more modalities, got {chosen}')
-        dims = widths.pop()
         width = (len(chosen) - 1) * dims
         fusion = dict(fusion)
         fusion.setdefault('in_channels', {m: width for m in chosen})

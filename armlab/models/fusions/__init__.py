@@ -1,5 +1,5 @@
-from . import (boosted_ensemble, detached_interactive,  # noqa: F401
-               evidential, shared_head)
+from . import (backdoor_adjusted, boosted_ensemble,  # noqa: F401
+               detached_interactive, evidential, shared_head)
 from .base import BaseFusion
 from .concat import ConcatFusion
 from .cosine import CosineFusion
