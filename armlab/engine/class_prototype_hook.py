@@ -16,6 +16,7 @@ from mmengine.dist import all_reduce, get_world_size
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from armlab.balancers.base import unwrap_model
 from armlab.datasets.train_eval import train_eval_loader_cfg
 from armlab.models.backbones.sequence_projector import padding_mask
 from armlab.registry import HOOKS
@@ -39,8 +40,7 @@ class ClassPrototypeHook(Hook):
     priority = 'NORMAL'
 
     def before_train(self, runner: Runner) -> None:
-        model = runner.model.module if hasattr(runner.model, 'module') \
-            else runner.model
+        model = unwrap_model(runner.model)
         fusion = model.fusion
         if not hasattr(fusion, 'set_prototypes'):
             raise TypeError('ClassPrototypeHook needs a fusion with class '

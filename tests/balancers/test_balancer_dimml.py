@@ -6,10 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
-from mmpretrain.structures import DataSample
 
 from conftest import REPO, tiny_options, train_in_process
 from helpers.parameter_changes import changed, snapshot
+from helpers.vector_batches import labelled_data
 
 from armlab.balancers.dimml import (DIMMLBalancer, discriminative_dims,
                                     duc_loss, per_dimension_ncm_accuracy)
@@ -39,10 +39,7 @@ def make_model(modalities=MODS, out_channels=6, fusion=None, **balancer):
 
 
 def batch(n=16, modalities=MODS):
-    torch.manual_seed(1)
-    y = torch.arange(n) % K
-    return dict(inputs={m: torch.randn(n, K) for m in modalities},
-                data_samples=[DataSample().set_gt_label(int(v)) for v in y])
+    return labelled_data(n, modalities, K)
 
 
 def val(t):

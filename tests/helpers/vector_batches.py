@@ -46,3 +46,11 @@ def labelled_batch(n: int = 16, modalities=('audio', 'visual'),
 def samples(labels) -> list:
     """Data samples carrying ``labels``."""
     return [DataSample().set_gt_label(int(v)) for v in labels]
+
+
+def labelled_data(n: int = 16, modalities=('audio', 'visual'),
+                  num_classes: int = K) -> dict:
+    """:func:`labelled_batch` as a model's ``data`` (inputs and data
+    samples), for ``train_step`` and ``loss(**data)``."""
+    inputs, labels = labelled_batch(n, modalities, num_classes)
+    return dict(inputs=inputs, data_samples=samples(labels))
