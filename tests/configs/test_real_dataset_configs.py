@@ -31,6 +31,8 @@ DATASETS = {
     'ucf51': 'UCF-51',
     'food101': 'Food-101',
     'iemocap': 'IEMOCAP',
+    'mosi': 'CMU-MOSI',
+    'mosei': 'CMU-MOSEI',
 }
 METHOD_DIRS = ('arm', 'agm', 'amco', 'amst', 'cml', 'diagnose_relearn', 'dimml', 'gblend',
                'greedy', 'inforeg', 'lfm', 'mbsd', 'mla', 'mmcosine', 'mmpareto',
@@ -114,8 +116,8 @@ def test_every_method_has_real_benchmark_configs():
               'modality_valuation', 'unimodal'):
         assert found[d] == set(DATASETS), d
     assert found['ogm_ge'] == found['greedy'] == set(DATASETS) - {
-        'food101', 'iemocap'}
-    assert found['amst'] == {'cremad', 'ave', 'iemocap'}
+        'food101', 'iemocap', 'mosi', 'mosei'}
+    assert found['amst'] == {'cremad', 'ave', 'iemocap', 'mosi', 'mosei'}
 
 
 @pytest.mark.parametrize('path', METHOD_CONFIGS, ids=lambda p: p.stem)
@@ -229,7 +231,8 @@ def test_readme_lists_each_dataset_and_its_configs(method_dir):
 
 
 def joint_model(ds: str, **override) -> dict:
-    enc = {'food101': 'resnet18_transformer', 'iemocap': 'mlp_transformer'}
+    enc = {'food101': 'resnet18_transformer', 'iemocap': 'mlp_transformer',
+           'mosi': 'sequence', 'mosei': 'sequence'}
     cfg = load(CONFIGS_DIR / 'joint' /
                f'joint_concat_{enc.get(ds, "resnet18")}_{ds}.py')
     return {**cfg.model.to_dict(), **override}

@@ -1,0 +1,8 @@
+# gblend on CMU-MOSEI (3-class sentiment, aligned MMSA features): the
+# IEMOCAP config's settings on the same BalanceBenchmark schedule (30
+# epochs), with the sequence encoders of joint_concat_sequence_mosei.py.
+_base_ = ['../joint/joint_concat_sequence_mosei.py',
+          '../_base_/methods/gblend.py']
+model = _base_.gblend_model
+train_dataloader = _base_.gblend_train_dataloader
+custom_hooks = _base_.gblend_custom_hooks

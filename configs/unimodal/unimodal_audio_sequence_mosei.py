@@ -1,0 +1,3 @@
+# Audio alone on CMU-MOSEI: the joint config's audio encoder and head.
+_base_ = '../joint/joint_concat_sequence_mosei.py'
+model = dict(modalities=('audio', ))

@@ -1,0 +1,3 @@
+# Audio alone on CMU-MOSI: the joint config's audio encoder and head.
+_base_ = '../joint/joint_concat_sequence_mosi.py'
+model = dict(modalities=('audio', ))

@@ -1,0 +1,3 @@
+# Visual alone on CMU-MOSI: the joint config's visual encoder and head.
+_base_ = '../joint/joint_concat_sequence_mosi.py'
+model = dict(modalities=('visual', ))
