@@ -135,3 +135,44 @@ def read_csv(path: str) -> List[Dict]:
                     parsed[k] = v
         out.append(parsed)
     return out
+
+
+#: Bumped when the layout of a committed run record changes.
+RUN_RECORD_VERSION = 1
+
+
+def run_record_path(runs_dir: str, strategy: str, seed: int) -> str:
+    """``<runs_dir>/<strategy>_seed<k>.json``: one committed record per
+    finished (strategy, seed) run of a config."""
+    return f'{runs_dir.rstrip("/")}/{strategy}_seed{int(seed)}.json'
+
+
+def write_run_record(path: str, *, rows: List[Dict], config: str,
+                     strategy: str, seed: int, settings: Dict,
+                     commit: Dict, machine: str) -> dict:
+    """Write the per-round metrics of one finished run as a small JSON that
+    a results table can be regenerated from in a fresh clone (the run dir's
+    checkpoints stay out of the repository)."""
+    record = {'version': RUN_RECORD_VERSION, 'config': config,
+              'strategy': strategy, 'seed': int(seed),
+              'settings': settings, **commit, 'machine': machine,
+              'rows': rows}
+    write_atomic((json.dumps(record, indent=1, default=_plain) + '\n'
+                  ).encode(), path)
+    return record
+
+
+def read_run_record(path: str) -> dict:
+    """A record written by :func:`write_run_record`.
+
+    Raises:
+        ValueError: naming the file when it is not such a record.
+    """
+    record = read_json(path)
+    missing = {'version', 'strategy', 'seed', 'rows'} - set(record)
+    if missing or record['version'] != RUN_RECORD_VERSION:
+        raise ValueError(f'{path}: not an active-learning run record of '
+                         f'version {RUN_RECORD_VERSION} (missing '
+                         f'{sorted(missing)}, version '
+                         f'{record.get("version")!r})')
+    return record

@@ -247,6 +247,26 @@ def test_report_only_reuses_the_runs_and_says_it_trained_nothing(runs,
     assert row and row[0] in text
 
 
+def test_runs_dir_keeps_each_finished_run_as_a_record(runs, tiny_root):
+    """--runs-dir exports the finished run's rows with its commit and
+    settings, and the report made from the record equals the one made
+    from the run dir."""
+    records = runs['root'] / 'records'
+    out = runs['root'] / 'from_records' / 'al.md'
+    tool('tools/analysis/active_learning_results.py').main([
+        str(CONFIG), '--quick', '--strategies', 'entropy', '--seeds', '0',
+        '--work-root', str(runs['root']), '--out', str(out),
+        '--full-data-acc', '50', '--report-only', '--runs-dir',
+        str(records), '--cfg-options', *options(tiny_root)])
+    record = _json(records / 'entropy_seed0.json')
+    assert record['rows'] == read_csv(str(runs['full'] / 'al_metrics.csv'))
+    assert record['settings']['initial_budget'] == 12
+    assert len(record['commit']) == 40 and record['seed'] == 0
+    row = [x for x in runs['report'].read_text().splitlines()
+           if x.startswith('| entropy | 1 |')]
+    assert row and row[0] in out.read_text()
+
+
 def test_labelled_subset_keeps_the_original_samples(tiny_root):
     cfg = tiny_config(tiny_root)
     dataset = DATASETS.build(train_eval_loader_cfg(cfg)['dataset'])

@@ -4,11 +4,9 @@
 # first use (docs/avdigits.md); point the two paths at yours, e.g.
 #   --cfg-options train_dataloader.dataset.build_cfg.mnist_path=PATH ...
 # or build it once with tools/data/build_avdigits.py --mnist --fsdd.
-_base_ = './avdigits.py'
-data_root = 'data/avdigits/mnist_fsdd'
-build_cfg = dict(visual_source='mnist', audio_source='fsdd',
-                 mnist_path='data/mnist10k.npz', fsdd_path='data/fsdd',
-                 fsdd_split='speaker')
+_base_ = ['./avdigits.py', './avdigits_mnist_fsdd_source.py']
+data_root = _base_.mnist_fsdd_root
+build_cfg = _base_.mnist_fsdd_build_cfg
 train_dataloader = dict(dataset=dict(data_root=data_root, build_cfg=build_cfg))
 val_dataloader = dict(dataset=dict(data_root=data_root, build_cfg=build_cfg))
 test_dataloader = dict(dataset=dict(data_root=data_root, build_cfg=build_cfg))
