@@ -71,11 +71,13 @@ def make_sentiment_pickle(path, dataset='mosi', aligned=True, layout='MMSA',
     return path
 
 
-def prepare_tiny_mosi(tmp_path):
-    """A tiny MMSA aligned pickle prepared by tools/data/prepare_sentiment.py
-    into ``tmp_path / 'mosi'``; returns that folder."""
+def prepare_tiny_mosi(tmp_path, aligned=True):
+    """A tiny MMSA pickle (aligned, or unaligned at MOSI's native 375 / 500
+    steps) prepared by tools/data/prepare_sentiment.py into
+    ``tmp_path / 'mosi'``; returns that folder."""
     from .raw_text_media import run_script
-    pkl = make_sentiment_pickle(tmp_path / 'aligned_50.pkl')
+    name = 'aligned_50.pkl' if aligned else 'unaligned_50.pkl'
+    pkl = make_sentiment_pickle(tmp_path / name, aligned=aligned)
     root = tmp_path / 'mosi'
     code, stdout = run_script('tools/data/prepare_sentiment.py', '--dataset',
                               'mosi', '--pickle', pkl, '--out', root,

@@ -5,6 +5,7 @@ MSSD with every term off equal to two plain steps (and not equal with one
 on), the refusals, and one epoch plus a robustness sweep on a tiny
 CMU-MOSI pickle."""
 import copy
+import math
 
 import pytest
 import torch
@@ -18,6 +19,9 @@ from helpers.sentiment_pickles import loader_options, prepare_tiny_mosi
 from armlab.balancers.mssd import (attention_loss, drop_steps,
                                    reconstruction_loss, representation_loss)
 from armlab.engine.class_prototype_hook import valid_step_mean
+from armlab.models.backbones.word_aligned_attention import \
+    WordAlignedAttention
+from armlab.models.classifiers.cider import drop_ends
 from armlab.models.backbones.multimodal_transformer import (
     MultimodalTransformer, SubsetAttention, modality_subsets)
 from armlab.registry import MODELS
@@ -28,10 +32,11 @@ K = 3
 CONFIG = REPO / 'configs' / 'cider' / 'cider_sequence_mosi.py'
 
 
-def make_model(balancer=None, adjust=True, dims=DIMS, **transformer):
+def make_model(balancer=None, adjust=True, dims=DIMS, word_aligned=None,
+               **transformer):
     torch.manual_seed(0)
     model = MODELS.build(dict(
-        type='CIDerClassifier',
+        type='CIDerClassifier', word_aligned=word_aligned,
         encoders={m: dict(type='GRUSequenceEncoder', in_channels=d,
                           out_channels=8) for m, d in dims.items()},
         transformer=dict(dict(num_layers=1, num_heads=2, relu_dropout=0.0,
@@ -275,3 +280,85 @@ def test_cider_trains_one_epoch_on_mosi_and_is_swept(mosi, tmp_path):
         tmp_path / 'rob', '--cfg-options', *opts)
     assert code == 0, stdout
     assert list((tmp_path / 'rob').rglob('*.json'))
+
+
+def test_word_alignment_reads_valid_steps_only():
+    torch.manual_seed(0)
+    wsam = WordAlignedAttention(4)
+    query, source = torch.randn(2, 5, 4), torch.randn(2, 7, 4)
+    asks = torch.ones(2, 5, dtype=torch.bool)
+    asks[1, 0] = False  # e.g. [CLS]
+    valid = torch.ones(2, 7, dtype=torch.bool)
+    valid[0, -2:] = False  # padding
+    out = wsam(query, source, asks, valid)
+    assert out.shape == (2, 5, 4)
+    changed = source.clone()
+    changed[0, -2:] += 10.0
+    assert torch.allclose(wsam(query, changed, asks, valid), out)
+    changed[0, 0] += 10.0  # a valid step does count
+    assert not torch.allclose(wsam(query, changed, asks, valid)[0], out[0])
+    # a query row that asks nothing gets no value: out_proj of zero
+    assert torch.allclose(out[1, 0], wsam.out_proj.bias)
+    with pytest.raises(ValueError, match='same B and d'):
+        wsam(query, torch.randn(3, 7, 4), asks, valid)
+
+
+def test_drop_ends_removes_the_first_and_last_valid_step():
+    valid = torch.tensor([[True, True, True, True, False],
+                          [False, False, False, False, False],
+                          [True, True, False, False, False]])
+    assert drop_ends(valid).tolist() == [
+        [False, True, True, False, False], [False] * 5, [False] * 5]
+
+
+UNALIGNED = dict(text=6, audio=9, visual=11)
+
+
+def unaligned_inputs(batch=4):
+    torch.manual_seed(1)
+    x = {m: torch.randn(batch, UNALIGNED[m], d) + 0.1
+         for m, d in DIMS.items()}
+    x['audio'][0, -3:] = 0  # padding rows
+    return x
+
+
+def test_word_aligned_cider_puts_every_modality_on_the_words():
+    aligned = dict(anchor='text', steps=UNALIGNED)
+    model = make_model(dict(type='MSSDBalancer'), word_aligned=aligned)
+    enc = model.encode(unaligned_inputs())
+    assert {m: t.shape[1] for m, t in enc.tokens.items()} == dict(
+        text=6, audio=6, visual=6)
+    rebuilt = model.reconstruct(enc.tokens)
+    assert {m: tuple(r.shape[1:]) for m, r in rebuilt.items()} == {
+        m: (UNALIGNED[m], d) for m, d in DIMS.items()}
+    logs = step(model.train(), dict(inputs=unaligned_inputs(),
+                                    data_samples=samples()))
+    assert all(torch.isfinite(v) for v in logs.values())
+    assert 'loss_rec' in logs
+
+
+def test_word_alignment_refusals():
+    with pytest.raises(ValueError, match=r"steps needs the step count of "
+                       r"\['visual'\]"):
+        make_model(word_aligned=dict(steps=dict(text=6, audio=9)))
+    with pytest.raises(ValueError, match="anchor 'words'"):
+        make_model(word_aligned=dict(anchor='words', steps=UNALIGNED))
+    with pytest.raises(TypeError, match='GRUSequenceEncoder'):
+        MODELS.build(dict(
+            type='CIDerClassifier',
+            encoders={m: dict(type='SequenceEncoder', in_channels=d,
+                              out_channels=8) for m, d in DIMS.items()},
+            fusion=dict(type='ConcatFusion'), num_classes=K))
+
+
+@pytest.mark.filterwarnings('ignore:modality_information')  # 9 samples
+def test_unaligned_cider_trains_one_epoch_on_native_steps(tmp_path_factory,
+                                                          tmp_path):
+    root = prepare_tiny_mosi(tmp_path_factory.mktemp('cider_unaligned'),
+                             aligned=False)
+    config = REPO / 'configs' / 'cider' / 'cider_sequence_mosi-unaligned.py'
+    train_in_process(config, tmp_path / 'work', '--cfg-options',
+                     *loader_options(root), 'model.transformer.num_layers=1',
+                     'train_cfg.max_epochs=1')
+    rows = [r for r in load_scalars(tmp_path / 'work') if 'loss_rec' in r]
+    assert rows and all(math.isfinite(r['loss_rec']) for r in rows)

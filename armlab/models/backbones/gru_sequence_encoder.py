@@ -28,7 +28,15 @@ class GRUSequenceEncoder(nn.Module):
         self.proj = nn.Conv1d(in_channels, out_channels, 1, bias=False)
         self.gru = nn.GRU(out_channels, out_channels, batch_first=True)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def project(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, T, D) -> (B, T, d), the bias-free projection alone (CIDer's
+        word alignment acts between it and the GRU)."""
         x = as_sequence(x, self.in_channels, 'GRUSequenceEncoder')
-        z = self.proj(x.transpose(1, 2)).transpose(1, 2)
+        return self.proj(x.transpose(1, 2)).transpose(1, 2)
+
+    def recur(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, T, d) -> (B, T, d), the GRU over projected steps."""
         return self.gru(z)[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.recur(self.project(x))

@@ -21,7 +21,9 @@ from torch import nn
 
 from armlab.registry import MODELS
 from ..backbones.multimodal_transformer import MultimodalTransformer
-from ..backbones.sequence_projector import as_sequence, common_width
+from ..backbones.sequence_projector import (as_sequence, common_width,
+                                            padding_mask)
+from ..backbones.word_aligned_attention import WordAlignedAttention
 from .multimodal import MultimodalClassifier
 
 
@@ -37,6 +39,41 @@ class AttentionPool(nn.Module):
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         weights = self.score(h).softmax(1)  # (B, T, 1)
         return (weights * h).sum(1)
+
+
+class TimeMappedReconstructor(nn.Module):
+    """(B, L, d) word-aligned tokens -> (B, T, D): a Linear over time
+    (L -> T), ReLU, then a Linear over features (d -> D), CIDer's
+    reconstruction head for a modality that WSAM moved onto the words."""
+
+    def __init__(self, dims: int, out_channels: int, in_steps: int,
+                 out_steps: int):
+        super().__init__()
+        self.in_steps = in_steps
+        self.time = nn.Linear(in_steps, out_steps)
+        self.features = nn.Linear(dims, out_channels)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        if h.shape[1] != self.in_steps:
+            raise ValueError(f'TimeMappedReconstructor expects '
+                             f'{self.in_steps} steps, got {h.shape[1]}: set '
+                             "the model's word_aligned.steps to the data's")
+        return self.features(self.time(h.transpose(1, 2)).transpose(1, 2)
+                             .relu())
+
+
+def drop_ends(valid: torch.Tensor) -> torch.Tensor:
+    """(B, L) validity without each row's first and last valid step (the
+    BERT text's [CLS] and [SEP])."""
+    out = valid.clone()
+    steps = torch.arange(valid.shape[1], device=valid.device)
+    first = torch.where(valid, steps, valid.shape[1]).min(1).values
+    last = torch.where(valid, steps, -1).max(1).values
+    rows = torch.arange(valid.shape[0], device=valid.device)
+    has = valid.any(1)
+    out[rows[has], first[has]] = False
+    out[rows[has], last[has]] = False
+    return out
 
 
 class CIDerEncoding(NamedTuple):
@@ -57,23 +94,90 @@ class CIDerClassifier(MultimodalClassifier):
             heads, dropouts, positions); modalities and width are filled in.
         reconstruct: Build the per-step reconstruction heads
             (Linear(d, D_m)) that MSSD's reconstruction loss trains.
+        word_aligned: CIDer's WSAM for unaligned data, or None (aligned
+            data): ``dict(anchor='text', skip_ends=True, steps=dict(text=L,
+            audio=T_a, visual=T_v))``. Each other modality's projected steps
+            are attended by the anchor's (one head, padding masked; with
+            ``skip_ends`` the anchor's first and last valid steps, BERT's
+            [CLS] and [SEP], ask nothing) before the GRUs, so every sequence
+            has the anchor's L steps; ``steps`` sizes the reconstruction
+            heads' time maps (L -> T_m).
         **kwargs: :class:`MultimodalClassifier` arguments.
     """
 
     def __init__(self, encoders: Dict[str, dict], fusion: dict,
                  num_classes: int, transformer: Optional[dict] = None,
-                 reconstruct: bool = True, modalities=None, **kwargs):
+                 reconstruct: bool = True, modalities=None,
+                 word_aligned: Optional[dict] = None, **kwargs):
         dims = common_width(encoders, modalities or tuple(encoders),
                             'CIDerClassifier')
         super().__init__(encoders, fusion, num_classes,
                          modalities=modalities, **kwargs)
+        unsplit = [m for m in self.modalities
+                   if not (hasattr(self.encoders[m], 'project')
+                           and hasattr(self.encoders[m], 'recur'))]
+        if unsplit:
+            raise TypeError(
+                f'CIDerClassifier: the encoders of {unsplit} have no '
+                'project / recur steps; use GRUSequenceEncoder (the '
+                'projection, then the GRU)')
         self.transformer = MultimodalTransformer(
             self.modalities, dims, **(transformer or {}))
         self.pool = nn.ModuleDict(
             {m: AttentionPool(dims) for m in self.modalities})
+        self.word_aligned = self._check_alignment(word_aligned)
+        self.aligners = nn.ModuleDict({
+            m: WordAlignedAttention(dims) for m in self.modalities
+            if m != self.word_aligned['anchor']}) if word_aligned else None
         self.reconstructors = nn.ModuleDict({
-            m: nn.Linear(dims, self.encoders[m].in_channels)
+            m: self._reconstructor(m, dims)
             for m in self.modalities}) if reconstruct else None
+
+    def _check_alignment(self, word_aligned: Optional[dict]
+                         ) -> Optional[dict]:
+        if not word_aligned:
+            return None
+        settings = dict(dict(anchor='text', skip_ends=True, steps=None),
+                        **word_aligned)
+        unknown = set(settings) - {'anchor', 'skip_ends', 'steps'}
+        if unknown:
+            raise ValueError(f'CIDerClassifier.word_aligned: unknown keys '
+                             f'{sorted(unknown)}')
+        if settings['anchor'] not in self.modalities:
+            raise ValueError(f"CIDerClassifier.word_aligned: anchor "
+                             f"{settings['anchor']!r} is not one of "
+                             f'{list(self.modalities)}')
+        steps = settings['steps'] or {}
+        lacking = [m for m in self.modalities if m not in steps]
+        if lacking:
+            raise ValueError('CIDerClassifier.word_aligned.steps needs the '
+                             f'step count of {lacking} (the prepared '
+                             'unaligned folder\'s T per modality)')
+        return settings
+
+    def _reconstructor(self, modality: str, dims: int) -> nn.Module:
+        out = self.encoders[modality].in_channels
+        if not self.word_aligned or \
+                modality == self.word_aligned['anchor']:
+            return nn.Linear(dims, out)
+        steps = self.word_aligned['steps']
+        return TimeMappedReconstructor(
+            dims, out, steps[self.word_aligned['anchor']], steps[modality])
+
+    def _aligned(self, raw: Dict[str, torch.Tensor]
+                 ) -> Dict[str, torch.Tensor]:
+        """Modality -> (B, T, d) projected steps, moved onto the anchor's
+        steps when word alignment is on."""
+        z = {m: self.encoders[m].project(raw[m]) for m in self.modalities}
+        if self.aligners is None:
+            return z
+        anchor = self.word_aligned['anchor']
+        asks = ~padding_mask(raw[anchor])
+        if self.word_aligned['skip_ends']:
+            asks = drop_ends(asks)
+        for m, align in self.aligners.items():
+            z[m] = align(z[anchor], z[m], asks, ~padding_mask(raw[m]))
+        return z
 
     def encode(self, inputs: Dict[str, torch.Tensor]) -> CIDerEncoding:
         """Features, tokens and attention scores of one forward."""
@@ -81,9 +185,10 @@ class CIDerClassifier(MultimodalClassifier):
         if missing:
             raise KeyError(f'inputs lack modalities {missing}; '
                            f'got {sorted(inputs)}')
-        seqs = {m: self.encoders[m](as_sequence(
-            inputs[m], self.encoders[m].in_channels, 'CIDerClassifier'))
-            for m in self.modalities}
+        raw = {m: as_sequence(inputs[m], self.encoders[m].in_channels,
+                              'CIDerClassifier') for m in self.modalities}
+        seqs = {m: self.encoders[m].recur(z)
+                for m, z in self._aligned(raw).items()}
         tokens, scores = self.transformer(seqs)
         feats = {m: self.pool[m](tokens[m]) for m in self.modalities}
         return CIDerEncoding(feats, tokens, scores)
