@@ -14,7 +14,8 @@ from typing import Optional
 import numpy as np
 from mmcv.transforms import BaseTransform
 
-from armlab.datasets.text import Vocabulary, load_pretrained_tokenizer
+from armlab.datasets.text import (Vocabulary, load_pretrained_tokenizer,
+                                  read_token_ids)
 from armlab.registry import TRANSFORMS
 
 
@@ -75,6 +76,35 @@ class LoadText(BaseTransform):
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(key={self.key!r}, '
                 f'encoding={self.encoding!r}, strip={self.strip})')
+
+
+@TRANSFORMS.register_module()
+class LoadTokenIds(BaseTransform):
+    """Read a sample's prepared token ids (``results['<key>_path']``, the
+    MMSA ``text_bert`` ids that tools/data/prepare_sentiment.py writes to
+    ``text_ids/``) into ``results['<key>']`` = int64 (L,), for CIDer's
+    counterfactual text at inference (pack it with
+    ``meta_keys=(..., 'text_ids')``).
+
+    Args:
+        key: The annotation path key (``text_ids``).
+    """
+
+    def __init__(self, key: str = 'text_ids') -> None:
+        self.key = key
+
+    def transform(self, results: dict) -> dict:
+        path = results.get(f'{self.key}_path')
+        if path is None:
+            raise KeyError(
+                f'LoadTokenIds: {_sample(results)} has no '
+                f'{self.key + "_path"!r}: the prepared folder holds no token '
+                'ids (only MMSA pickles with text_bert carry them)')
+        results[self.key] = read_token_ids(path, _sample(results))
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(key={self.key!r})'
 
 
 @TRANSFORMS.register_module()
