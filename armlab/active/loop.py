@@ -275,7 +275,9 @@ class ActiveLearningLoop:
         return round0.fingerprint(dict(
             model=cfg.model,
             train_data=cfg.train_dataloader.dataset.dataset,
-            batch_size=cfg.train_dataloader.batch_size,
+            # what of the loader changes the trained model (not workers)
+            loader={k: cfg.train_dataloader.get(k) for k in (
+                'batch_size', 'drop_last', 'sampler', 'collate_fn')},
             optimizer=cfg.optim_wrapper,
             schedule=cfg.get('param_scheduler'),
             train_cfg=cfg.train_cfg,
