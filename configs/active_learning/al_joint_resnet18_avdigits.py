@@ -22,13 +22,9 @@ active_learning = dict(
 
 epochs_per_round = 10
 # Workers end with each pass: a run builds a fresh runner every round, and
-# persistent workers would outlive it. drop_last: a labelled set of 1,250
-# at batch 16 ends every epoch on a batch of 2, whose BatchNorm statistics
-# spoil the running ones (all-real variant, 1,250 random labels, seed 0:
-# val top-1 67.0 % with the last batch, 80.3 % without); the set is
-# reshuffled each epoch, so no sample is left out for long.
-train_dataloader = dict(batch_size=16, persistent_workers=False,
-                        drop_last=True)
+# persistent workers would outlive it. (Each round drops its last partial
+# batch: armlab/active/round_training.py says why.)
+train_dataloader = dict(batch_size=16, persistent_workers=False)
 val_dataloader = dict(persistent_workers=False)
 test_dataloader = dict(persistent_workers=False)
 train_cfg = dict(max_epochs=epochs_per_round, val_interval=5)

@@ -138,7 +138,13 @@ def test_round_config_wraps_the_labelled_set_and_the_schedule(tmp_path):
     loader = cfg.train_dataloader
     assert loader.dataset.type == 'LabelledSubset'
     assert loader.dataset.dataset.type == base.train_dataloader.dataset.type
-    assert loader.drop_last  # 33 = 32 + 1: no batch of one for BatchNorm
+    assert loader.drop_last  # 33 = 2 x 16 + 1: no partial batch
+    # (1,250 = 78 x 16 + 2: a batch of 2 spoiled BatchNorm's statistics)
+    assert round_config(base, str(tmp_path / 'b'), 'l.json', 1250, 7, None,
+                        None).train_dataloader.drop_last
+    small = round_config(base, str(tmp_path / 'c'), 'l.json', 12, 7, None,
+                         None)
+    assert 'drop_last' not in small.train_dataloader  # its only batch
     assert cfg.train_cfg.max_epochs == 3 and cfg.param_scheduler[0].end == 3
     assert (cfg.randomness.seed, cfg.load_from, cfg.resume) == (7, 'prev.pth',
                                                                 False)
