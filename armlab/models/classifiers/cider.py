@@ -14,23 +14,19 @@ reads what :meth:`CIDerClassifier.encode` returns: the tokens after the
 transformer, for the reconstruction heads, and the last layer's raw
 attention scores.
 """
-from typing import Dict, List, NamedTuple, Optional
+from typing import Dict, NamedTuple, Optional
 
 import torch
-from mmpretrain.structures import DataSample
 from torch import nn
 
-from armlab.datasets.text import counterfactual_keep
 from armlab.registry import MODELS
 from ..backbones.multimodal_transformer import MultimodalTransformer
 from ..backbones.sequence_projector import (as_sequence, common_width,
                                             padding_mask)
 from ..backbones.word_aligned_attention import WordAlignedAttention
-from .multimodal import MultimodalClassifier, pack_predictions
+from .counterfactual_text import CounterfactualText
+from .multimodal import MultimodalClassifier
 
-#: CIDer's counterfactual text: what it masks and how much it subtracts.
-COUNTERFACTUAL = dict(modality='text', key='text_ids', tau=1.0, top_k=100,
-                      min_cv=0.1, cv_classes=None)
 
 
 class AttentionPool(nn.Module):
@@ -90,7 +86,7 @@ class CIDerEncoding(NamedTuple):
 
 
 @MODELS.register_module()
-class CIDerClassifier(MultimodalClassifier):
+class CIDerClassifier(CounterfactualText, MultimodalClassifier):
     """MultimodalClassifier whose features come from CIDer's encoders.
 
     Args:
@@ -147,96 +143,7 @@ class CIDerClassifier(MultimodalClassifier):
         self.reconstructors = nn.ModuleDict({
             m: self._reconstructor(m, dims)
             for m in self.modalities}) if reconstruct else None
-        self.counterfactual = self._check_counterfactual(counterfactual)
-        top_k = self.counterfactual['top_k'] if self.counterfactual else 0
-        self.register_buffer('bias_ids', torch.full((top_k, ), -1))
-        self.register_buffer('bias_ready', torch.tensor(False))
-
-    def _check_counterfactual(self, settings: Optional[dict]
-                              ) -> Optional[dict]:
-        if not settings:
-            return None
-        unknown = set(settings) - set(COUNTERFACTUAL)
-        if unknown:
-            raise ValueError(f'CIDerClassifier.counterfactual: unknown keys '
-                             f'{sorted(unknown)}; known: '
-                             f'{sorted(COUNTERFACTUAL)}')
-        settings = dict(COUNTERFACTUAL, **settings)
-        if settings['modality'] not in self.modalities:
-            raise ValueError(f"CIDerClassifier.counterfactual: modality "
-                             f"{settings['modality']!r} is not one of "
-                             f'{list(self.modalities)}')
-        return settings
-
-    def set_bias_ids(self, ids: torch.Tensor) -> None:
-        """Store the bias token ids (at most ``top_k``; -1 fills)."""
-        if ids.numel() > self.bias_ids.numel():
-            raise ValueError(f'{ids.numel()} bias ids for a buffer of '
-                             f'{self.bias_ids.numel()}')
-        self.bias_ids.fill_(-1)
-        self.bias_ids[:ids.numel()] = ids.to(self.bias_ids)
-        self.bias_ready.fill_(True)
-
-    def _token_ids(self, data_samples: Optional[List[DataSample]],
-                   steps: int) -> torch.Tensor:
-        key = self.counterfactual['key']
-        if not data_samples or key not in data_samples[0]:
-            raise KeyError(
-                f'CIDerClassifier: the counterfactual text needs each '
-                f"sample's token ids in its metainfo {key!r}; add "
-                f"dict(type='LoadTokenIds', key={key!r}) to the pipeline "
-                f'and {key!r} to PackFeatureInputs.meta_keys')
-        ids = torch.stack([torch.as_tensor(ds.get(key))
-                           for ds in data_samples]).to(self.bias_ids.device)
-        if ids.shape[1] != steps:
-            raise ValueError(f'{ids.shape[1]} token ids for {steps} text '
-                             'steps: the ids and the features must come '
-                             'from the same pickle')
-        return ids
-
-    def counterfactual_inputs(self, inputs: Dict[str, torch.Tensor],
-                              ids: torch.Tensor) -> Dict[str, torch.Tensor]:
-        """The inputs with every text step other than special and bias
-        tokens zeroed (a zero row is armlab's missing step)."""
-        m = self.counterfactual['modality']
-        text = as_sequence(inputs[m], self.encoders[m].in_channels,
-                           'CIDerClassifier')
-        keep = counterfactual_keep(ids, self.bias_ids[self.bias_ids >= 0])
-        return {**inputs, m: text * keep[..., None].to(text.dtype)}
-
-    def predict(self, inputs: Dict[str, torch.Tensor],
-                data_samples: Optional[List[DataSample]] = None
-                ) -> List[DataSample]:
-        """With a counterfactual, fused scores s = log P - tau log P_cf;
-        the per-modality predictions stay the factual model's."""
-        if not self.counterfactual or not self.counterfactual['tau']:
-            return super().predict(inputs, data_samples)
-        feats, log_p, log_cf = self.factual_and_counterfactual(
-            inputs, data_samples)
-        present = self._present(data_samples)
-        scores = log_p - self.counterfactual['tau'] * log_cf
-        return pack_predictions(scores, self.modality_logits(feats, present),
-                                self.subset_labels(feats, present),
-                                data_samples)
-
-    def factual_and_counterfactual(self, inputs: Dict[str, torch.Tensor],
-                                   data_samples: List[DataSample]):
-        """The factual features, log P and log P_cf of a batch (what the
-        score and a tau sweep are made of)."""
-        if not self.counterfactual:
-            raise RuntimeError('CIDerClassifier(counterfactual=None) has no '
-                               'counterfactual text')
-        if not bool(self.bias_ready):
-            raise RuntimeError('CIDerClassifier: no bias tokens; train with '
-                               "BiasWordsHook in custom_hooks (or load a "
-                               'checkpoint that has them)')
-        m = self.counterfactual['modality']
-        ids = self._token_ids(data_samples, inputs[m].shape[-2])
-        present = self._present(data_samples)
-        feats = self.extract_feat(inputs)
-        log_p = self.fuse(feats, present=present).log_softmax(1)
-        cf = self.extract_feat(self.counterfactual_inputs(inputs, ids))
-        return feats, log_p, self.fuse(cf, present=present).log_softmax(1)
+        self.init_counterfactual(counterfactual)
 
     def _check_alignment(self, word_aligned: Optional[dict]
                          ) -> Optional[dict]:
