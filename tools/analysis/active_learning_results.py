@@ -178,8 +178,9 @@ def export_records(runs: Dict[str, Dict[int, str]], runs_dir: str,
 
 
 def read_records(runs_dir: str, strategies: List[str], seeds: List[int]):
-    """The same as :func:`read_runs`, from the committed records."""
-    out, notes = {}, []
+    """The same as :func:`read_runs`, from the committed records, and the
+    commits and machines the records were made at."""
+    out, notes, commits, machines = {}, [], set(), set()
     for strategy in strategies:
         rows = {}
         for seed in seeds:
@@ -187,10 +188,14 @@ def read_records(runs_dir: str, strategies: List[str], seeds: List[int]):
             if not osp.isfile(path):
                 notes.append(f'{strategy} seed {seed}: no record')
                 continue
-            rows[seed] = read_run_record(path)['rows']
+            record = read_run_record(path)
+            rows[seed] = record['rows']
+            commits.add(str(record.get('commit', 'unknown'))[:10])
+            machines.add(str(record.get('machine', 'unknown')))
         if rows:
             out[strategy] = rows
-    return out, notes
+    return out, notes, dict(commits=sorted(commits),
+                            machines=sorted(machines))
 
 
 def machine_line() -> str:
@@ -331,7 +336,10 @@ def modalities_of(cfg: Config) -> List[str]:
 
 def report(cfg: Config, args, data: Dict[str, List], out: str,
            settings: ActiveLearningSettings, elapsed: float,
-           notes: List[str]) -> None:
+           notes: List[str], made: Optional[Dict] = None) -> None:
+    """Write the markdown report; ``made``: the records' commits and
+    machines (a report made from records describes their machine, not
+    this one's)."""
     modalities = modalities_of(cfg)
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     png = osp.splitext(out)[0] + '.png'
@@ -346,7 +354,8 @@ def report(cfg: Config, args, data: Dict[str, List], out: str,
     lines = [
         '# Active learning: acquisition strategies', '',
         f'Produced by `{args.command}`.', '',
-        f'Machine: {machine_line()}'
+        'Machine: ' + ('; '.join(made['machines']) if made else
+                       machine_line())
         + ('; this call ran nothing (--report-only)'
            if args.report_only else
                           f'; {elapsed / 60:.1f} min for the runs made by '
@@ -362,15 +371,19 @@ def report(cfg: Config, args, data: Dict[str, List], out: str,
         + ' every round. The checkpoint is chosen on the validation split '
         f'({settings.checkpoint}), the numbers are on the test split. '
         f'Seeds: {args.seeds}.' + (' **Quick smoke-test settings.**'
-                                   if args.quick else ''), '',
+                                   if args.quick else ''), '']
+    if made:
+        lines += [f'Records: `{args.runs_dir}` (one JSON per run, the '
+                  'per-round metrics), made at commit(s) '
+                  + ', '.join(f'`{c}`' for c in made['commits']) + '.', '']
+    lines += [
         'Accuracies in %, mean ± sample std (ddof = 1) over seeds. Masked '
-        'accuracy: the fused '
-        'head with only that modality present. Gap: |share_a − share_v| of '
-        'the modalities\' Shapley shares of test accuracy (points). AUC: '
-        'trapezoid area under the curve divided by the label range (a mean '
-        'accuracy over the budget range). Labels to reach: the first label '
-        'count at which the mean curve reaches the target.', '',
-        f'![curves]({osp.basename(png)})', '']
+        'accuracy: the fused head with only that modality present. Gap: '
+        '|share_a − share_v| of the modalities\' Shapley shares of test '
+        'accuracy (points). AUC: trapezoid area under the curve divided by '
+        'the label range (a mean accuracy over the budget range). Labels to '
+        'reach: the first label count at which the mean curve reaches the '
+        'target.', '', f'![curves]({osp.basename(png)})', '']
     if notes:
         lines += ['**Incomplete:** ' + '; '.join(notes) + '.', '']
     keys = {'top-1': 'test_top1'}
@@ -422,16 +435,17 @@ def main(argv=None):
     if args.runs_dir:
         export_records(runs, args.runs_dir, args, lambda strategy, seed:
                        settings_for(cfg, args, strategy, seed, work_root))
-        data, notes = read_records(args.runs_dir, args.strategies,
-                                   args.seeds)
+        data, notes, made = read_records(args.runs_dir, args.strategies,
+                                         args.seeds)
     else:
         data, notes = read_runs(runs)
+        made = None
     if not data:
         raise FileNotFoundError(f'no run under {args.runs_dir or work_root} '
                                 f'({notes})')
     settings = settings_for(cfg, args, args.strategies[0], args.seeds[0],
                             work_root)
-    report(cfg, args, data, out, settings, elapsed, notes)
+    report(cfg, args, data, out, settings, elapsed, notes, made)
     print(f'report: {out}')
 
 
