@@ -112,18 +112,20 @@ def test_a_record_of_another_kind_is_refused_by_name(tmp_path):
         read_run_record(str(path))
 
 
+@pytest.mark.parametrize('table', ['active_learning.md',
+                                   'active_learning_evidential.md'])
 def test_the_committed_report_regenerates_from_its_committed_records(
-        tmp_path):
-    """docs/results/active_learning.md's 'Produced by' command (with
-    --report-only and --runs-dir) gives back the committed table in this
-    checkout, where the run dirs do not exist."""
+        table, tmp_path):
+    """A committed report's 'Produced by' command (with --report-only and
+    --runs-dir) gives back the committed table in this checkout, where the
+    run dirs do not exist."""
     import re
-    committed = (REPO / 'docs' / 'results' / 'active_learning.md').read_text()
+    committed = (REPO / 'docs' / 'results' / table).read_text()
     command = re.search(r'^Produced by `python ([^`]+)`', committed,
                         re.MULTILINE).group(1).split()
     assert command[0] == 'tools/analysis/active_learning_results.py'
     assert '--report-only' in command and '--runs-dir' in command
-    out = tmp_path / 'active_learning.md'
+    out = tmp_path / table
     command[command.index('--out') + 1] = str(out)
     command[command.index('--work-root') + 1] = str(tmp_path / 'absent')
     RESULTS.main(command[1:])
