@@ -13,6 +13,7 @@ import pytest
 from scipy import stats
 
 from conftest import REPO, load_tool
+from helpers.committed_tables import produced_by, table_lines
 
 from armlab.active import normalized_auc
 from armlab.active.records import (read_run_record, run_record_path,
@@ -119,16 +120,12 @@ def test_the_committed_report_regenerates_from_its_committed_records(
     """A committed report's 'Produced by' command (with --report-only and
     --runs-dir) gives back the committed table in this checkout, where the
     run dirs do not exist."""
-    import re
     committed = (REPO / 'docs' / 'results' / table).read_text()
-    command = re.search(r'^Produced by `python ([^`]+)`', committed,
-                        re.MULTILINE).group(1).split()
+    command = produced_by(committed)
     assert command[0] == 'tools/analysis/active_learning_results.py'
     assert '--report-only' in command and '--runs-dir' in command
     out = tmp_path / table
     command[command.index('--out') + 1] = str(out)
     command[command.index('--work-root') + 1] = str(tmp_path / 'absent')
     RESULTS.main(command[1:])
-    drop = lambda t: [line for line in t.splitlines()  # noqa: E731
-                      if not line.startswith(('Produced by', '!['))]
-    assert drop(out.read_text()) == drop(committed)
+    assert table_lines(out.read_text()) == table_lines(committed)

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from conftest import REPO, load_tool, run_tool, tiny_options
+from helpers.committed_tables import produced_by, table_lines
 
 CONFIG = REPO / 'configs' / 'joint' / 'joint_concat_resnet18_avdigits.py'
 
@@ -186,16 +187,13 @@ def test_a_committed_table_regenerates_from_its_committed_records(
     committed beside it: the numbers describe the records, and the records
     are all that is needed."""
     committed = (REPO / 'docs' / 'results' / table).read_text()
-    command = re.search(r'^Produced by `python ([^`]+)`', committed,
-                        re.MULTILINE).group(1).split()
+    command = produced_by(committed)
     assert command[0] == 'tools/analysis/compare_methods.py'
     assert '--report-only' in command and '--runs-dir' in command
     out = tmp_path / table
     command[command.index('--out') + 1] = str(out)
     run_tool(*command)
-    drop = lambda t: [line for line in t.splitlines()  # noqa: E731
-                      if not line.startswith(('Produced by', '!['))]
-    assert drop(out.read_text()) == drop(committed)
+    assert table_lines(out.read_text()) == table_lines(committed)
 
 
 README_METHODS = {

@@ -21,6 +21,14 @@ pipeline = [
 ]
 train_pipeline = pipeline  # no augmentation of precomputed features
 test_pipeline = pipeline
+# Evaluation that also reads each sample's MMSA token ids (text_ids/) into
+# its metainfo: CIDer's counterfactual text (configs/cider, cider-cf_*).
+token_ids_test_pipeline = [
+    *pipeline[:-1],
+    dict(type='LoadTokenIds', key='text_ids'),
+    dict(pipeline[-1],
+         meta_keys=('sample_id', 'sample_idx', 'skipped_samples', 'text_ids')),
+]
 
 train_dataloader = dict(batch_size=32, num_workers=2, dataset=dict(
     data_root=data_root, modalities=modalities, pipeline=train_pipeline))
